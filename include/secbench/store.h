@@ -1,0 +1,156 @@
+/* Store: one HDF5 file holding secbench datasets, opened serially or by every
+ * rank of an MPI communicator (parallel HDF5, MPI-IO driver). */
+#ifndef SECBENCH_STORE_H
+#define SECBENCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "secbench/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sb_store sb_store;
+typedef struct sb_dataset sb_dataset;
+
+/* Python's OpenMode, with its strings. */
+typedef enum sb_open_mode {
+    SB_READ,              /* "r"  read only, file must exist (default) */
+    SB_READ_WRITE,        /* "r+" read/write, file must exist */
+    SB_CREATE_TRUNCATE,   /* "w"  create, truncate if it exists */
+    SB_CREATE,            /* "w-" create, fail if it exists */
+    SB_READ_WRITE_CREATE  /* "a"  read/write if it exists, create otherwise */
+} sb_open_mode;
+
+/* "r", "r+", "w", "w-" (also "x"), "a" -> mode. SB_ERR_INVALID on other text. */
+int sb_open_mode_parse(const char *text, sb_open_mode *mode);
+/* mode -> "r", "r+", "w", "w-", "a" (NULL if unknown). */
+const char *sb_open_mode_string(sb_open_mode mode);
+
+#define SB_STORE_OPTIONS_VERSION 1
+
+typedef struct sb_store_options {
+    unsigned version;          /* SB_STORE_OPTIONS_VERSION, set by sb_store_options_init */
+    /* MPI_COMM_NULL (the default) opens a serial store that makes no MPI call
+     * and needs no MPI_Init. Any other communicator: every rank of it opens the
+     * store and takes part in every collective call (see dataset.h). The
+     * library duplicates it. */
+    MPI_Comm comm;
+    /* MPI-IO hints passed to MPI_File_open (striping_factor, striping_unit,
+     * cb_nodes, romio_cb_write...). MPI_INFO_NULL for none. The library
+     * duplicates it. */
+    MPI_Info info;
+    /* In memory only (HDF5 core driver, no backing file); serial only. */
+    bool temporary;
+    /* Align every file object of at least `alignment_threshold` bytes to a
+     * multiple of `alignment` (set it to the file system stripe size on
+     * Lustre/GPFS). 0 = no alignment. */
+    uint64_t alignment;
+    uint64_t alignment_threshold;
+    /* Parallel stores: collective metadata reads and writes (default true).
+     * Leave it on at scale: without it every rank reads metadata on its own. */
+    bool collective_metadata;
+    /* Flush (and close) also fsync the file: rows committed survive a power
+     * loss, not only a killed process. Costs a sync per commit. */
+    bool fsync;
+    /* Rows buffered per rank by sb_dataset_append before a collective write,
+     * for datasets opened from this store (0 = write-through, the default). */
+    uint64_t write_buffer_rows;
+    /* HDF5 metadata block aggregation size and sieve buffer, 0 = HDF5 default. */
+    uint64_t meta_block_size;
+    uint64_t sieve_buffer_size;
+} sb_store_options;
+
+/* Serial store, no hints, no alignment, collective metadata on. */
+void sb_store_options_init(sb_store_options *opts);
+
+/* Open or create the store at `path`. opts may be NULL (serial defaults).
+ * Collective on opts->comm. Errors: SB_ERR_NOT_FOUND ("r"/"r+" on a missing
+ * file), SB_ERR_EXISTS ("w-" on an existing file), SB_ERR_FORMAT (not HDF5),
+ * SB_ERR_IO, SB_ERR_INVALID, SB_ERR_COLLECTIVE (ranks passed other paths). */
+int sb_store_open(sb_store **store, const char *path, sb_open_mode mode,
+                  const sb_store_options *opts);
+/* A serial store living in memory, labelled `name`; it never touches the disk. */
+int sb_store_temporary(sb_store **store, const char *name);
+/* Flush buffered rows and HDF5 caches to the file (fsync if asked). Collective. */
+int sb_store_flush(sb_store *store);
+/* Flush, close every dataset handle still open (they become closed handles that
+ * must still be released with sb_dataset_close), close the file and free the
+ * store. Collective. The store is freed even when an error is returned. */
+int sb_store_close(sb_store *store);
+
+const char *sb_store_path(const sb_store *store);
+sb_open_mode sb_store_mode(const sb_store *store);
+bool sb_store_is_parallel(const sb_store *store);
+bool sb_store_is_temporary(const sb_store *store);
+/* Rank in the store's communicator and its size (0 and 1 for a serial store). */
+int sb_store_rank(const sb_store *store);
+int sb_store_nranks(const sb_store *store);
+
+/* Create an empty dataset `name` (nested names such as "aes/traces" allowed)
+ * with a fixed capacity and its field names. Collective. Errors:
+ * SB_ERR_EXISTS, SB_ERR_INVALID (no field, duplicate or bad name),
+ * SB_ERR_READ_ONLY. */
+int sb_store_create_dataset(sb_store *store, const char *name, uint64_t capacity,
+                            size_t nfields, const char *const *fields,
+                            sb_dataset **out);
+/* Load an existing dataset. Collective. SB_ERR_NOT_FOUND if `name` is not a
+ * dataset; SB_ERR_FORMAT naming the attribute or field that is wrong. */
+int sb_store_load_dataset(sb_store *store, const char *name, sb_dataset **out);
+/* *exists = whether `name` is a secbench dataset in the store. Collective. */
+int sb_store_has_dataset(sb_store *store, const char *name, bool *exists);
+
+/* Names of every dataset, sorted. Free with sb_strings_free. Collective. */
+int sb_store_dataset_names(sb_store *store, char ***names, size_t *count);
+
+/* What an iteration shows of a dataset without loading it. */
+typedef struct sb_dataset_info {
+    const char *name;
+    uint64_t capacity;
+    uint64_t size;
+} sb_dataset_info;
+
+/* Python's Store.datasets(callback): keep the datasets the filter returns
+ * true for (NULL keeps all); names sorted. Free with sb_strings_free. */
+typedef bool (*sb_dataset_filter)(const sb_dataset_info *info, void *payload);
+int sb_store_datasets(sb_store *store, sb_dataset_filter filter, void *payload,
+                      char ***names, size_t *count);
+/* Call `fn` on every dataset in name order; a non-zero return stops the walk
+ * and is returned. Collective (fn runs on every rank). */
+typedef int (*sb_dataset_visitor)(const sb_dataset_info *info, void *payload);
+int sb_store_foreach_dataset(sb_store *store, sb_dataset_visitor fn, void *payload);
+
+#define SB_EXPORT_OPTIONS_VERSION 1
+#define SB_EXPORT_DEFAULT_CHUNK 100000
+
+typedef struct sb_export_options {
+    unsigned version;      /* SB_EXPORT_OPTIONS_VERSION */
+    const char *new_name;  /* NULL: keep the source name */
+    bool shrink;           /* capacity of the copy = size (default true) */
+    uint64_t chunk_size;   /* rows per chunk (default 100000) */
+    /* Called on rank 0 after each round of chunks (rows done, rows in all). */
+    void (*progress)(uint64_t rows_done, uint64_t rows_total, void *payload);
+    void *progress_payload;
+} sb_export_options;
+
+void sb_export_options_init(sb_export_options *opts);
+
+/* Copy dataset `name` of `src` into `dst` (fields, rows [0, size), assets).
+ * On parallel stores the rows are cut into chunk_size chunks dealt to the
+ * ranks in turn, so each rank holds at most one chunk in memory. Collective on
+ * both stores (which must share the same ranks). SB_ERR_EXISTS if the
+ * destination name is taken; on failure the partial copy is removed. */
+int sb_store_export_dataset(sb_store *src, const char *name, sb_store *dst,
+                            const char *new_name, bool shrink, uint64_t chunk_size);
+int sb_store_export_dataset_ext(sb_store *src, const char *name, sb_store *dst,
+                                const sb_export_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
