@@ -191,6 +191,13 @@ cmd_start() {
   slurmctld -i -f "$CONF" || die "slurmctld failed to start (log: $DIR/log/slurmctld.log)"
   slurmd -f "$CONF" -N "$NODE" || die "slurmd failed to start (log: $DIR/log/slurmd.log)"
   if ! wait_idle; then cmd_stop; die "the node never became idle"; fi
+  # The node state may come from the saved state before slurmd has registered;
+  # one tiny job step proves munge, slurmctld and slurmd all work together.
+  if ! timeout "$WAIT" srun -n 1 -t 1 -J slurm-local-probe true; then
+    tail -n 15 "$DIR/log/slurmctld.log" "$DIR/log/slurmd.log" >&2 2>/dev/null || true
+    cmd_stop
+    die "a one-task probe job did not run"
+  fi
   trap - ERR
   say "running: node $NODE, $CPUS CPUs (SLURM_CONF=$CONF)"
 }

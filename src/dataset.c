@@ -89,6 +89,9 @@ void sb__dataset_release_handles(sb_dataset *ds)
 {
     for (size_t i = 0; i < ds->nfields; i++)
         sb__field_release(&ds->fields[i]);
+    if (ds->size_attr >= 0)
+        H5Aclose(ds->size_attr);
+    ds->size_attr = H5I_INVALID_HID;
     if (ds->group >= 0)
         H5Gclose(ds->group);
     ds->group = H5I_INVALID_HID;
@@ -117,6 +120,7 @@ int sb__dataset_alloc(sb_store *s, const char *name, hid_t group, uint64_t capac
     }
     ds->store = s;
     ds->group = group;
+    ds->size_attr = H5I_INVALID_HID;
     ds->capacity = capacity;
     ds->size = size;
     ds->wb_capacity = s->opts.write_buffer_rows;
@@ -142,10 +146,17 @@ static int add_field(sb_dataset *ds, const char *name)
 
 int sb__dataset_write_size(sb_dataset *ds, uint64_t size)
 {
-    int rc = sb__attr_write_i64(ds->group, SB_ATTR_SIZE, (int64_t)size);
-    if (rc < 0)
-        return sb__error(rc, "dataset '%s': cannot update its size: %s", ds->name,
-                         sb_last_error_message());
+    int64_t value = (int64_t)size;
+    if (ds->size_attr < 0) {
+        /* First update: also turns a Python int32 attribute into int64. */
+        int rc = sb__attr_write_i64(ds->group, SB_ATTR_SIZE, value);
+        if (rc < 0)
+            return sb__error(rc, "dataset '%s': cannot update its size: %s", ds->name,
+                             sb_last_error_message());
+        ds->size_attr = H5Aopen(ds->group, SB_ATTR_SIZE, H5P_DEFAULT);
+    } else if (H5Awrite(ds->size_attr, H5T_NATIVE_INT64, &value) < 0) {
+        return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot update its size", ds->name);
+    }
     ds->size = size;
     return 0;
 }

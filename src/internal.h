@@ -137,6 +137,7 @@ struct sb_dataset {
     sb_store *store;     /* NULL once the store is closed */
     char *name;
     hid_t group;
+    hid_t size_attr;     /* _sb_size, kept open: updated in place on every write */
     uint64_t size;
     uint64_t capacity;
     size_t nfields;

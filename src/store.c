@@ -48,6 +48,7 @@ void sb_store_options_init(sb_store_options *opts)
     opts->comm = MPI_COMM_NULL;
     opts->info = MPI_INFO_NULL;
     opts->collective_metadata = true;
+    opts->file_locking = -1;
 }
 
 const char *sb_store_path(const sb_store *s) { return s ? s->path : NULL; }
@@ -197,6 +198,8 @@ static hid_t make_fapl(sb_store *s)
     }
     if (o->alignment > 0)
         H5Pset_alignment(fapl, o->alignment_threshold ? o->alignment_threshold : 1, o->alignment);
+    if (o->file_locking >= 0)
+        H5Pset_file_locking(fapl, o->file_locking > 0, 1);
     if (o->meta_block_size > 0)
         H5Pset_meta_block_size(fapl, o->meta_block_size);
     if (o->sieve_buffer_size > 0)
@@ -207,9 +210,10 @@ static hid_t make_fapl(sb_store *s)
 /* What rank 0 found on disk, shared so every rank takes the same branch. */
 enum { PATH_MISSING = 0, PATH_HDF5 = 1, PATH_OTHER = 2, PATH_ERROR = 3 };
 
-static int probe_path(const char *path, int *err)
+static int probe_path(const char *path, bool write, int *err)
 {
     struct stat st;
+    *err = 0;
     if (stat(path, &st) != 0) {
         *err = errno;
         return errno == ENOENT ? PATH_MISSING : PATH_ERROR;
@@ -218,6 +222,8 @@ static int probe_path(const char *path, int *err)
         *err = EISDIR;
         return PATH_ERROR;
     }
+    if (access(path, write ? R_OK | W_OK : R_OK) != 0)
+        *err = errno; /* reported only if HDF5 then fails to open it */
     htri_t ok = H5Fis_hdf5(path);
     return ok > 0 ? PATH_HDF5 : PATH_OTHER;
 }
@@ -226,7 +232,7 @@ static int open_file(sb_store *s)
 {
     int state[2] = {PATH_MISSING, 0};
     if (s->rank == 0)
-        state[0] = probe_path(s->path, &state[1]);
+        state[0] = probe_path(s->path, s->mode != SB_READ, &state[1]);
     int rc = sb__coll_bcast(s, state, sizeof state, 0);
     if (rc < 0)
         return rc;
@@ -269,9 +275,14 @@ static int open_file(sb_store *s)
     else
         s->file = H5Fopen(s->path, s->mode == SB_READ ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
     H5Pclose(fapl);
+    if (s->file < 0 && create)
+        return sb__h5_error(SB_ERR_IO, "cannot create store '%s' (mode \"%s\")", s->path, mode);
+    if (s->file < 0 && state[1] != 0)
+        return sb__error(SB_ERR_IO, "cannot open store '%s' (mode \"%s\"): %s", s->path, mode,
+                         strerror(state[1]));
     if (s->file < 0)
-        return sb__h5_error(SB_ERR_IO, "cannot %s store '%s' (mode \"%s\")",
-                            create ? "create" : "open", s->path, mode);
+        /* Readable, HDF5 signature present, yet HDF5 cannot open it: damaged. */
+        return sb__h5_error(SB_ERR_FORMAT, "store '%s' is damaged: HDF5 cannot open it", s->path);
     s->writable = s->mode != SB_READ;
     return 0;
 }

@@ -61,6 +61,10 @@ typedef struct sb_store_options {
     /* Rows buffered per rank by sb_dataset_append before a collective write,
      * for datasets opened from this store (0 = write-through, the default). */
     uint64_t write_buffer_rows;
+    /* HDF5 file locking: -1 = HDF5's default (the HDF5_USE_FILE_LOCKING
+     * environment variable still wins), 0 = off (file systems mounted
+     * without flock, e.g. some Lustre), 1 = on. */
+    int file_locking;
     /* HDF5 metadata block aggregation size and sieve buffer, 0 = HDF5 default. */
     uint64_t meta_block_size;
     uint64_t sieve_buffer_size;
