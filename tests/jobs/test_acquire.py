@@ -1,0 +1,278 @@
+"""sb-acquire: rows independent of the rank count, commits, --verify, resume.
+
+  ranks       1, 2, 3, 4 ranks (and a plain process) write byte-identical
+              fields; 'committed N' lines grow to --traces; the ciphertexts are
+              AES-128 of the plaintexts (checked with the test's own AES); each
+              store verifies at another rank count.
+  corrupt     one flipped byte makes --verify (at --ranks ranks) fail with
+              exactly 1 mismatch, a second one with 2.
+  resume      --max-rows stops early, a rerun at another rank count resumes at
+              the size and ends identical to an uninterrupted run; a rerun
+              with other settings is refused; a job killed after a commit
+              resumes and verifies.
+  badargs     bad options and bad stores fail with one clear error line.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+
+from jobs_common import (Jobs, aes128_encrypt, check, committed_lines, fail, json_asset,
+                         parse_args, read_dataset)
+
+FIELDS = ["data", "plaintext", "ciphertext", "key"]
+
+
+def same_fields(a, b, what):
+    for f in FIELDS:
+        check(a[f].dtype == b[f].dtype and a[f].shape == b[f].shape,
+              "%s: field %s is %s%s vs %s%s" % (what, f, a[f].dtype, a[f].shape,
+                                                   b[f].dtype, b[f].shape))
+        if not np.array_equal(a[f], b[f]):
+            rows = np.nonzero((a[f] != b[f]).reshape(len(a[f]), -1).any(axis=1))[0]
+            fail("%s: field %s differs in %d rows, first %s" % (what, f, len(rows), rows[:5]))
+
+
+def verify(jobs, nranks, store, rows, mismatches=0, dataset=None):
+    argv = [jobs.acquire, store, "--verify", "--chunk", "170"]
+    if dataset:
+        argv += ["--dataset", dataset]
+    p = jobs.run(nranks, argv, expect=0 if mismatches == 0 else 1)
+    want = "verified %d rows, %d mismatches" % (rows, mismatches)
+    check(want in p.stdout, "verify at %d ranks of %s: want '%s', got stdout %r stderr %r"
+          % (nranks, store, want, p.stdout, p.stderr))
+    return p
+
+
+def mode_ranks(jobs):
+    traces, samples = 2000, 500
+    ref = None
+    for n in (1, 2, 3, 4, 0):
+        store = jobs.path("acq_np%d.h5" % n)
+        p = jobs.run(n, [jobs.acquire, store, "--traces", str(traces), "--samples",
+                         str(samples), "--batch", "300", "--commit-every", "500",
+                         "--seed", "11", "--progress"])
+        commits = committed_lines(p.stdout)
+        check(commits == [500, 1000, 1500, 2000],
+              "%d ranks: committed lines %s, want 500, 1000, 1500, 2000" % (n, commits))
+        check("rows/s" in p.stderr, "%d ranks: --progress printed no rate: %r" % (n, p.stderr))
+        fields, size, cap, assets = read_dataset(store, "acquisition")
+        check(size == traces and cap == traces, "%d ranks: size %d capacity %d" % (n, size, cap))
+        check(fields["data"].dtype == np.int8 and fields["data"].shape == (traces, samples),
+              "%d ranks: data is %s %s" % (n, fields["data"].dtype, fields["data"].shape))
+        s = json_asset(assets, "acquisition.json")
+        check(s["seed"] == 11 and s["traces"] == traces and s["samples"] == samples and
+              s["dtype"] == "int8" and s["batch"] == 300 and s["ranks"] == max(n, 1),
+              "%d ranks: settings asset %r" % (n, s))
+        check(s["leakage_points"] == [125, 250, 375], "leakage points %r" % s["leakage_points"])
+        if ref is None:
+            ref = fields
+            key = bytes.fromhex(s["key"])
+            check((fields["key"] == np.frombuffer(key, np.uint8)).all(),
+                  "key field is not the settings' key")
+            for i in (0, 1, 777, traces - 1):
+                ct = aes128_encrypt(key, bytes(fields["plaintext"][i]))
+                check(ct == bytes(fields["ciphertext"][i]),
+                      "row %d: ciphertext %s is not AES(key, plaintext) = %s"
+                      % (i, bytes(fields["ciphertext"][i]).hex(), ct.hex()))
+            check(len({bytes(r) for r in fields["plaintext"]}) == traces,
+                  "plaintexts repeat")
+        else:
+            same_fields(ref, fields, "%d ranks vs 1 rank" % n)
+        verify(jobs, n % 4 + 1, store, traces)
+
+    # Rounds smaller than the rank count: some ranks write nothing, and a
+    # verify of 2 rows at 4 ranks leaves two ranks without rows.
+    tiny = {}
+    for n in (1, 4):
+        store = jobs.path("tiny_np%d.h5" % n)
+        p = jobs.run(n, [jobs.acquire, store, "--traces", "10", "--samples", "16", "--batch",
+                         "3", "--commit-every", "5"])
+        check(committed_lines(p.stdout) == [5, 10], "tiny at %d ranks: %r" % (n, p.stdout))
+        tiny[n] = read_dataset(store, "acquisition")[0]
+    same_fields(tiny[1], tiny[4], "batch 3 at 4 ranks vs 1 rank")
+    store = jobs.path("two_rows.h5")
+    jobs.run(4, [jobs.acquire, store, "--traces", "10", "--samples", "16", "--max-rows", "2"])
+    verify(jobs, 4, store, 2)
+
+    # int16, another seed, a batch that does not divide among ranks
+    ref = None
+    for n in (3, 2):
+        store = jobs.path("acq16_np%d.h5" % n)
+        p = jobs.run(n, [jobs.acquire, store, "--dataset", "bench/aes", "--traces", "301",
+                         "--samples", "64", "--dtype", "int16", "--batch", "7",
+                         "--commit-every", "0", "--seed", "5"])
+        check(committed_lines(p.stdout) == [301], "int16: commits %r" % p.stdout)
+        fields, size, cap, assets = read_dataset(store, "bench/aes")
+        check(fields["data"].dtype == np.int16, "int16 run stored %s" % fields["data"].dtype)
+        check(int(np.abs(fields["data"].astype(np.int32)).max()) > 255,
+              "int16 samples do not use the int16 range")
+        if ref is None:
+            ref = fields
+        else:
+            same_fields(ref, fields, "int16 at %d ranks vs 3" % n)
+        verify(jobs, 4, store, 301, dataset="bench/aes")
+
+
+def flip(store, dataset, field, row, col):
+    with h5py.File(store, "r+") as f:
+        d = f[dataset][field]
+        v = d[row]
+        v[col] ^= 0x5A if d.dtype == np.uint8 else 1
+        d[row] = v
+
+
+def mode_corrupt(jobs, nranks):
+    store = jobs.path("corrupt.h5")
+    jobs.run(2, [jobs.acquire, store, "--traces", "600", "--samples", "200", "--batch", "128"])
+    verify(jobs, nranks, store, 600)
+    flip(store, "acquisition", "data", 123, 17)
+    p = verify(jobs, nranks, store, 600, mismatches=1)
+    check(re.search(r"row 123: data differs", p.stderr),
+          "the mismatch report does not name row 123: %r" % p.stderr)
+    flip(store, "acquisition", "ciphertext", 599, 0)
+    p = verify(jobs, nranks, store, 600, mismatches=2)
+    check("row 599: ciphertext differs" in p.stderr, "row 599 not named: %r" % p.stderr)
+
+
+def mode_resume(jobs):
+    base = ["--traces", "1000", "--samples", "100", "--commit-every", "100", "--batch", "64",
+            "--seed", "3"]
+    whole = jobs.path("whole.h5")
+    jobs.run(1, [jobs.acquire, whole] + base)
+
+    part = jobs.path("part.h5")
+    p = jobs.run(3, [jobs.acquire, part] + base + ["--max-rows", "350"])
+    check(committed_lines(p.stdout) == [100, 200, 300, 350],
+          "--max-rows 350: commits %s" % committed_lines(p.stdout))
+    _, size, _, _ = read_dataset(part, "acquisition")
+    check(size == 350, "after --max-rows 350 the size is %d" % size)
+    verify(jobs, 2, part, 350)
+
+    p = jobs.run(2, [jobs.acquire, part, "--seed", "4"], expect=1)
+    check("seed" in p.stderr and p.stderr.count(": error:") == 1,
+          "a rerun with another seed is not refused clearly: %r" % p.stderr)
+
+    p = jobs.run(2, [jobs.acquire, part, "--batch", "50"])
+    check("resuming" in p.stderr, "no resume message: %r" % p.stderr)
+    check(committed_lines(p.stdout) == [400, 500, 600, 700, 800, 900, 1000],
+          "resumed commits %s" % committed_lines(p.stdout))
+    a, _, _, assets = read_dataset(part, "acquisition")
+    b, _, _, _ = read_dataset(whole, "acquisition")
+    same_fields(b, a, "resumed vs uninterrupted")
+    runs = json_asset(assets, "acquisition.json")["runs"]
+    check([(r["start"], r["ranks"]) for r in runs] == [(0, 3), (350, 2)],
+          "runs recorded: %r" % runs)
+
+    p = jobs.run(4, [jobs.acquire, part])
+    check(committed_lines(p.stdout) == [1000], "complete dataset rerun: %r" % p.stdout)
+
+    # A job killed for real: SIGKILL to the whole launcher group after its
+    # first commit; what was committed must survive and the rerun finishes.
+    killed = jobs.path("killed.h5")
+    cmd = jobs.command(4, [jobs.acquire, killed, "--traces", "4000", "--samples", "100",
+                           "--batch", "50", "--commit-every", "200", "--rate", "2000"])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    first = None
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith("committed"):
+            first = int(line.split()[1])
+            break
+    kill_session(proc.pid)
+    proc.communicate()
+    check(first is not None, "the killed job never committed")
+    _, size, _, _ = read_dataset(killed, "acquisition")
+    check(first <= size < 4000, "killed after 'committed %d' the store holds %d rows"
+          % (first, size))
+    p = jobs.run(3, [jobs.acquire, killed])
+    check(committed_lines(p.stdout)[-1] == 4000, "rerun after kill: %r" % p.stdout)
+    verify(jobs, 2, killed, 4000)
+
+
+def session_members(sid):
+    """(pid, state) of the processes of a session."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            out.append((int(pid), fields[0]))
+    return out
+
+
+def kill_session(sid):
+    """SIGKILL the launcher and every rank: Open MPI puts each rank in its own
+    process group, but they stay in the launcher's session. Returns once none
+    of them runs any more (zombies aside), so the store is free."""
+    for pid, _ in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.time() + 30
+    while any(state != "Z" for _, state in session_members(sid)):
+        check(time.time() < deadline, "the killed ranks do not die")
+        time.sleep(0.05)
+
+
+def expect_error(jobs, n, argv, pattern, code=None):
+    p = jobs.run(n, argv, expect=1)
+    if code is not None:
+        check(p.returncode == code, "%s: exit %d, want %d" % (argv, p.returncode, code))
+    lines = [l for l in p.stderr.splitlines() if ": error:" in l]
+    check(len(lines) == 1 and re.search(pattern, lines[0]),
+          "%s: want one error line matching %r, got %r" % (argv[1:], pattern, p.stderr))
+
+
+def mode_badargs(jobs):
+    store = jobs.path("bad.h5")
+    a = jobs.acquire
+    expect_error(jobs, 2, [a, store, "--dtype", "float32"], r"--dtype", code=2)
+    expect_error(jobs, 2, [a, store, "--traces", "0"], r"--traces", code=2)
+    expect_error(jobs, 2, [a, store, "--samples", "3"], r"--samples", code=2)
+    expect_error(jobs, 2, [a, store, "--batch", "x"], r"--batch", code=2)
+    expect_error(jobs, 2, [a, store, "--bogus"], r"--bogus", code=2)
+    expect_error(jobs, 2, [a], r"STORE", code=2)
+    check(not os.path.exists(store), "a refused command created the store")
+    expect_error(jobs, 3, [a, jobs.path("missing.h5"), "--verify"], r"missing\.h5", code=1)
+    jobs.run(2, [a, store, "--traces", "10", "--samples", "16"])
+    expect_error(jobs, 3, [a, store, "--verify", "--dataset", "nope"], r"nope", code=1)
+    expect_error(jobs, 2, [a, store, "--samples", "32"], r"samples", code=1)
+    with h5py.File(store, "r+") as f:
+        del f["acquisition"]["acquisition.json"]
+    expect_error(jobs, 2, [a, store, "--verify"], r"acquisition\.json", code=1)
+    expect_error(jobs, 2, [a, store], r"acquisition\.json", code=1)
+    p = jobs.run(1, [a, "--help"])
+    check("--commit-every" in p.stdout and "acquisition.json" in p.stdout, "help: %r" % p.stdout)
+
+
+def main():
+    args = parse_args(["ranks", "corrupt", "resume", "badargs"])
+    jobs = Jobs(args)
+    if args.mode == "ranks":
+        mode_ranks(jobs)
+    elif args.mode == "corrupt":
+        mode_corrupt(jobs, args.ranks)
+    elif args.mode == "resume":
+        mode_resume(jobs)
+    else:
+        mode_badargs(jobs)
+    print("ok: sb-acquire %s" % args.mode)
+
+
+if __name__ == "__main__":
+    main()
