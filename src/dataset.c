@@ -365,7 +365,7 @@ static int load_fields(sb_dataset *ds)
     if (H5Literate(ds->group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_fields, &l) < 0 && l.rc == 0)
         l.rc = sb__h5_error(SB_ERR_FORMAT, "dataset '%s': cannot list its fields", ds->name);
     int rc = l.rc;
-    if (rc == 0)
+    if (rc == 0 && l.count > 1)
         qsort(l.items, l.count, sizeof *l.items, cmp_found);
 
     /* The extension attribute fixes the order and keeps fields never written. */
@@ -426,7 +426,7 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
     if (rc == 0) {
         rc = sb__attr_read_int(g, SB_ATTR_CAPACITY, where, &capacity);
         if (rc == SB_ERR_NOT_FOUND)
-            rc = sb__error(SB_ERR_FORMAT, "%s", sb_last_error_message());
+            rc = sb__error_recode(SB_ERR_FORMAT);
     }
     if (rc == 0 && capacity < 0)
         rc = sb__error(SB_ERR_FORMAT, "dataset '%s': %s is negative (%" PRId64 ")", name,
@@ -434,7 +434,7 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
     if (rc == 0) {
         rc = sb__attr_read_int(g, SB_ATTR_SIZE, where, &size);
         if (rc == SB_ERR_NOT_FOUND)
-            rc = sb__error(SB_ERR_FORMAT, "%s", sb_last_error_message());
+            rc = sb__error_recode(SB_ERR_FORMAT);
     }
     if (rc == 0 && (size < 0 || size > capacity))
         rc = sb__error(SB_ERR_FORMAT, "dataset '%s': %s = %" PRId64 " is outside [0, %s = %" PRId64 "]",
@@ -722,6 +722,23 @@ int sb_dataset_extend(sb_dataset *ds, const sb_array *columns)
     return rows_in(ds, columns, false, "sb_dataset_extend");
 }
 
+static int check_count(const sb_dataset *ds, size_t n, const char *what)
+{
+    int rc = sb__dataset_check(ds, what);
+    if (rc == 0 && n != ds->nfields)
+        rc = sb__error(SB_ERR_INVALID, "%s: dataset '%s' has %zu fields, %zu arrays given", what,
+                       ds->name, ds->nfields, n);
+    return rc;
+}
+
+int sb_dataset_extend_n(sb_dataset *ds, size_t ncolumns, const sb_array *columns)
+{
+    int rc = check_count(ds, ncolumns, "sb_dataset_extend_n");
+    if (rc < 0 && ds && ds->store && ds->store->parallel)
+        return write_batch(ds, rc, &(batch){0, NULL, NULL});
+    return rc < 0 ? rc : sb_dataset_extend(ds, columns);
+}
+
 /* ---- write-behind buffer ------------------------------------------------ */
 
 /* Buffered rows go out as one extend. Every rank flushes at the same append
@@ -835,6 +852,22 @@ int sb_dataset_append(sb_dataset *ds, const sb_array *row)
             rc = r;
     }
     return rc;
+}
+
+int sb_dataset_append_n(sb_dataset *ds, size_t nfields, const sb_array *row)
+{
+    int rc = check_count(ds, nfields, "sb_dataset_append_n");
+    if (rc < 0 && ds && ds->store && ds->store->parallel && ds->wb_capacity == 0)
+        return write_batch(ds, rc, &(batch){0, NULL, NULL});
+    if (rc < 0 && ds && ds->store && ds->store->parallel && ds->wb_capacity > 0) {
+        /* Still count the call (and flush if due) so all ranks stay aligned. */
+        int code = sb_last_error_code();
+        char msg[SB_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", sb_last_error_message());
+        sb_dataset_append(ds, NULL);
+        sb__error_set(code, msg);
+    }
+    return rc < 0 ? rc : sb_dataset_append(ds, row);
 }
 
 int sb_dataset_set_write_buffer(sb_dataset *ds, uint64_t rows)
@@ -1006,8 +1039,9 @@ static int check_read(sb_dataset *ds, const char *what, const char *field, uint6
         return rc;
     if (start > ds->size || count > ds->size - start)
         return sb__error(SB_ERR_INVALID,
-                         "%s: dataset '%s': rows [%" PRIu64 ", %" PRIu64 ") are outside [0, %" PRIu64 ")",
-                         what, ds->name, start, start + count, ds->size);
+                         "%s: dataset '%s', field '%s': rows [%" PRIu64 ", %" PRIu64
+                         ") are outside [0, size = %" PRIu64 ")",
+                         what, ds->name, field, start, start + count, ds->size);
     if (count > 0 && !buf)
         return sb__error(SB_ERR_INVALID, "%s: dataset '%s': buffer is NULL", what, ds->name);
     *out = &ds->fields[idx];

@@ -41,6 +41,12 @@ void sb__error_set(int code, const char *message)
     snprintf(last_message, sizeof last_message, "%s", message ? message : "");
 }
 
+int sb__error_recode(int code)
+{
+    last_code = code;
+    return code;
+}
+
 int sb__error(int code, const char *fmt, ...)
 {
     va_list ap;

@@ -72,7 +72,7 @@ int sb__field_open(sb_dataset *ds, sb_field *f, hid_t dset)
         rc = sb__error(SB_ERR_FORMAT, "dataset '%s': field '%s' has %d dimensions (1 to %d expected)",
                        ds->name, f->name, ndims, SB_MAX_DIMS);
     } else if (sb__dtype_from_h5(type, &l.dtype) < 0) {
-        rc = sb__error(SB_ERR_TYPE, "dataset '%s': field '%s' has a dtype secbench-storage does not "
+        rc = sb__error(SB_ERR_FORMAT, "dataset '%s': field '%s' has a dtype secbench-storage does not "
                        "support (only bool, integers and float32/64)", ds->name, f->name);
     } else {
         H5Sget_simple_extent_dims(space, dims, NULL);

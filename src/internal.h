@@ -33,6 +33,8 @@ int sb__error(int code, const char *fmt, ...) SB_PRINTF(2, 3);
 /* The same, appending the innermost message of HDF5's error stack. */
 int sb__h5_error(int code, const char *fmt, ...) SB_PRINTF(2, 3);
 void sb__error_set(int code, const char *message);
+/* Keep the last message, change its code (a missing attribute is a format error on load). */
+int sb__error_recode(int code);
 
 /* HDF5 prints its error stack to stderr by default; the library never lets it.
  * Every public entry point that calls HDF5 brackets its work with these. */

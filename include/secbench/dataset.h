@@ -59,6 +59,11 @@ int sb_dataset_append(sb_dataset *ds, const sb_array *row);
  * the total overflows the capacity every rank fails and nothing is written. */
 int sb_dataset_extend(sb_dataset *ds, const sb_array *columns);
 
+/* The same with the number of arrays given, checked against the field count
+ * (Python's ValueError for a wrong number of values). */
+int sb_dataset_append_n(sb_dataset *ds, size_t nfields, const sb_array *row);
+int sb_dataset_extend_n(sb_dataset *ds, size_t ncolumns, const sb_array *columns);
+
 /* Write rows at an explicit offset without changing the size: for ranks that
  * own preassigned slices. Independent (not collective); fields must be
  * defined. Follow with sb_dataset_commit_size. */

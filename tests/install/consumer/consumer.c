@@ -1,0 +1,67 @@
+/* A user program built against the *installed* secbench-storage: writes a
+ * store, reads it back, prints the library version.
+ * usage: consumer PATH EXPECTED_VERSION */
+#include <stdio.h>
+#include <string.h>
+
+#include <secbench/storage.h>
+
+#define TRY(expr)                                                              \
+    do {                                                                       \
+        int rc_ = (expr);                                                      \
+        if (rc_ != 0) {                                                        \
+            fprintf(stderr, "%s failed: %s: %s\n", #expr, sb_error_name(rc_),  \
+                    sb_last_error_message());                                  \
+            return 1;                                                          \
+        }                                                                      \
+    } while (0)
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PATH EXPECTED_VERSION\n", argv[0]);
+        return 2;
+    }
+    if (strcmp(sb_version(), argv[2]) != 0) {
+        fprintf(stderr, "library version %s, expected %s\n", sb_version(), argv[2]);
+        return 1;
+    }
+    sb_store *s;
+    sb_dataset *ds;
+    const char *const fields[] = {"x", "n"};
+    TRY(sb_store_open(&s, argv[1], SB_CREATE_TRUNCATE, NULL));
+    TRY(sb_store_create_dataset(s, "demo/traces", 4, 2, fields, &ds));
+    for (int r = 0; r < 3; r++) {
+        float x[3] = {(float)r, (float)r + 0.5f, (float)-r};
+        uint16_t n = (uint16_t)(100 + r);
+        sb_array row[2];
+        TRY(sb_array_wrap(&row[0], SB_FLOAT32, 1, (uint64_t[]){3}, x));
+        TRY(sb_array_wrap(&row[1], SB_UINT16, 0, NULL, &n));
+        TRY(sb_dataset_append(ds, row));
+    }
+    TRY(sb_dataset_add_asset_bytes(ds, "note", "consumer", 8, false));
+    TRY(sb_dataset_close(ds));
+    TRY(sb_store_close(s));
+
+    TRY(sb_store_open(&s, argv[1], SB_READ, NULL));
+    TRY(sb_store_load_dataset(s, "demo/traces", &ds));
+    float x[3][3];
+    uint16_t n[3];
+    TRY(sb_dataset_read(ds, "x", 0, 3, x));
+    TRY(sb_dataset_read(ds, "n", 0, 3, n));
+    int bad = sb_dataset_size(ds) != 3 || sb_dataset_capacity(ds) != 4;
+    for (int r = 0; r < 3; r++)
+        bad |= x[r][1] != (float)r + 0.5f || x[r][2] != (float)-r || n[r] != 100 + r;
+    void *note;
+    size_t len;
+    TRY(sb_dataset_get_asset_bytes(ds, "note", &note, &len));
+    bad |= len != 8 || memcmp(note, "consumer", 8) != 0;
+    sb_free(note);
+    TRY(sb_dataset_close(ds));
+    TRY(sb_store_close(s));
+    if (bad) {
+        fprintf(stderr, "values read back differ\n");
+        return 1;
+    }
+    printf("consumer ok with secbench-storage %s (HDF5 %s)\n", sb_version(), sb_hdf5_version());
+    return 0;
+}

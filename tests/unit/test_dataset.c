@@ -1,0 +1,786 @@
+/* Dataset rows: append/extend with every dtype, the first row fixing each
+ * field's dtype and row shape, refusals that write nothing, reads, get, reset,
+ * define_field, write_at/commit_size and the write buffer, in serial. */
+#define _XOPEN_SOURCE 700
+#include <check.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <secbench/storage.h>
+
+#include "sbt_raw.h"
+#include "sbt_util.h"
+
+static char *dir;
+static char *path;
+
+static void setup(void) {
+    dir = sbt_mkdtemp("dataset");
+    path = sbt_join(dir, "d.h5");
+}
+
+static void teardown(void) {
+    int init = 1;
+    MPI_Initialized(&init);
+    sbt_rmtree(dir);
+    free(path);
+    free(dir);
+    ck_assert_msg(init == 0, "the library called MPI_Init in a serial program");
+}
+
+static sb_store *open_store(sb_open_mode mode) {
+    sb_store *s = NULL;
+    SBT_OK(sb_store_open(&s, path, mode, NULL));
+    return s;
+}
+
+static sb_dataset *create(sb_store *s, const char *name, uint64_t cap, size_t n,
+                          const char *const *fields) {
+    sb_dataset *ds = NULL;
+    SBT_OK(sb_store_create_dataset(s, name, cap, n, fields, &ds));
+    return ds;
+}
+
+static sb_dataset *load(sb_store *s, const char *name) {
+    sb_dataset *ds = NULL;
+    SBT_OK(sb_store_load_dataset(s, name, &ds));
+    return ds;
+}
+
+static sb_array arr(sb_dtype t, int ndim, const uint64_t *shape, const void *data) {
+    sb_array a;
+    SBT_OK(sb_array_wrap(&a, t, ndim, shape, data));
+    return a;
+}
+
+/* Three fields: "samples" int16 rows of 4, "key" uint8 scalar, "matrix" float32 rows of 2x3.
+ * Row r holds s[j] = 100*r - j, k = r + 1, m[j] = r + j / 8. */
+static const char *const F3[] = {"samples", "key", "matrix"};
+
+static void make_row(int r, int16_t s[4], uint8_t *k, float m[6], sb_array row[3]) {
+    for (int j = 0; j < 4; j++)
+        s[j] = (int16_t)(100 * r - j);
+    *k = (uint8_t)(r + 1);
+    for (int j = 0; j < 6; j++)
+        m[j] = (float)r + (float)j / 8.0f;
+    row[0] = arr(SB_INT16, 1, (uint64_t[]){4}, s);
+    row[1] = arr(SB_UINT8, 0, NULL, k);
+    row[2] = arr(SB_FLOAT32, 2, (uint64_t[]){2, 3}, m);
+}
+
+static void append_rows(sb_dataset *ds, int from, int to) {
+    for (int r = from; r < to; r++) {
+        int16_t s[4];
+        uint8_t k;
+        float m[6];
+        sb_array row[3];
+        make_row(r, s, &k, m, row);
+        SBT_OK(sb_dataset_append(ds, row));
+    }
+}
+
+static void check_rows(sb_dataset *ds, int from, int to) {
+    for (int r = from; r < to; r++) {
+        int16_t s[4], s2[4];
+        uint8_t k, k2;
+        float m[6], m2[6];
+        sb_array row[3];
+        make_row(r, s, &k, m, row);
+        SBT_OK(sb_dataset_read(ds, "samples", (uint64_t)r, 1, s2));
+        SBT_OK(sb_dataset_read(ds, "key", (uint64_t)r, 1, &k2));
+        SBT_OK(sb_dataset_read(ds, "matrix", (uint64_t)r, 1, m2));
+        ck_assert_mem_eq(s, s2, sizeof s);
+        ck_assert_uint_eq(k, k2);
+        ck_assert_mem_eq(m, m2, sizeof m);
+    }
+}
+
+START_TEST(getters_and_field_lookup) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "aes/traces", 9, 3, F3);
+    ck_assert_str_eq(sb_dataset_name(ds), "aes/traces");
+    ck_assert_uint_eq(sb_dataset_capacity(ds), 9);
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    ck_assert_uint_eq(sb_dataset_nfields(ds), 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(sb_dataset_field(ds, i), F3[i]);
+        size_t idx = 99;
+        SBT_OK(sb_dataset_field_index(ds, F3[i], &idx));
+        ck_assert_uint_eq(idx, i);
+        sb_field_info fi;
+        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        ck_assert_str_eq(fi.name, F3[i]);
+        ck_assert(!fi.defined);
+    }
+    ck_assert_ptr_null(sb_dataset_field(ds, 3));
+    size_t idx;
+    SBT_ERR(sb_dataset_field_index(ds, "missing", &idx), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("missing");
+    sb_field_info fi;
+    SBT_FAILS(sb_dataset_field_info(ds, 3, &fi));
+    sb_write_report rep;
+    memset(&rep, 0xff, sizeof rep);
+    sb_dataset_last_write(ds, &rep);
+    ck_assert(!rep.valid);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(first_row_fixes_layout) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 1);
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    static const struct { sb_dtype t; int nd; uint64_t shape[2]; uint64_t bytes; } want[] = {
+        {SB_INT16, 1, {4, 0}, 8}, {SB_UINT8, 0, {0, 0}, 1}, {SB_FLOAT32, 2, {2, 3}, 24}};
+    for (size_t i = 0; i < 3; i++) {
+        sb_field_info fi;
+        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        ck_assert(fi.defined);
+        ck_assert_int_eq(fi.dtype, want[i].t);
+        ck_assert_int_eq(fi.row_ndim, want[i].nd);
+        for (int d = 0; d < want[i].nd; d++)
+            ck_assert_uint_eq(fi.row_shape[d], want[i].shape[d]);
+        ck_assert_uint_eq(fi.row_bytes, want[i].bytes);
+    }
+    append_rows(ds, 1, 5);
+    check_rows(ds, 0, 5);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    /* and it is all in the file */
+    s = open_store(SB_READ);
+    ds = load(s, "ds_one");
+    ck_assert_uint_eq(sb_dataset_size(ds), 5);
+    check_rows(ds, 0, 5);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    int64_t v;
+    ck_assert(sbt_raw_attr_i64(path, "ds_one", "_sb_size", &v));
+    ck_assert_int_eq(v, 5);
+}
+END_TEST
+
+/* After a refused call: size unchanged, old rows unchanged, and row `size`
+ * of every field still never written in the file. */
+static void check_nothing_written(sb_store *s, sb_dataset *ds, uint64_t size) {
+    ck_assert_uint_eq(sb_dataset_size(ds), size);
+    check_rows(ds, 0, (int)size);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    for (size_t i = 0; i < 3; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "ds_one/%s", F3[i]);
+        ck_assert_msg(sbt_raw_row_is_zero(path, p, size), "row %u of %s was written",
+                      (unsigned)size, p);
+    }
+    int64_t v;
+    ck_assert(sbt_raw_attr_i64(path, "ds_one", "_sb_size", &v));
+    ck_assert_int_eq(v, (int64_t)size);
+}
+
+START_TEST(append_mismatch_writes_nothing) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 2);
+    int16_t sv[4];
+    uint8_t k;
+    float m[6];
+    sb_array row[3];
+    make_row(7, sv, &k, m, row);
+    /* dtype of the last field differs: the first two must not land either */
+    row[2].dtype = SB_FLOAT64;
+    double md[6] = {0};
+    row[2].data = md;
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_MSG_HAS("matrix");
+    make_row(7, sv, &k, m, row);
+    row[2].shape[1] = 2; /* row shape 2x2 instead of 2x3 */
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_MSG_HAS("matrix");
+    make_row(7, sv, &k, m, row);
+    row[1] = arr(SB_UINT8, 1, (uint64_t[]){1}, &k); /* scalar field given a 1-vector */
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_MSG_HAS("key");
+    make_row(7, sv, &k, m, row);
+    row[0].dtype = SB_UINT16; /* same size, other dtype */
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_MSG_HAS("samples");
+    check_nothing_written(s, ds, 2);
+}
+END_TEST
+
+START_TEST(extend_mismatch_writes_nothing) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 3);
+    int16_t sv[2][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}};
+    uint8_t kv[2] = {9, 9};
+    int32_t mv[2][2][3] = {{{1}}};
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
+                        arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
+                        arr(SB_INT32, 3, (uint64_t[]){2, 2, 3}, mv)};
+    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_TYPE);
+    SBT_MSG_HAS("matrix");
+    check_nothing_written(s, ds, 3);
+}
+END_TEST
+
+START_TEST(first_row_mismatch_in_extend_defines_nothing) {
+    /* a refused first extend must leave the fields undefined */
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    int16_t sv[2][4] = {{1, 2, 3, 4}, {5, 6, 7, 8}};
+    uint8_t kv[3] = {9, 9, 9};
+    float mv[2][2][3] = {{{1}}};
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
+                        arr(SB_UINT8, 1, (uint64_t[]){3}, kv),
+                        arr(SB_FLOAT32, 3, (uint64_t[]){2, 2, 3}, mv)};
+    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_INVALID); /* 2, 3 and 2 rows */
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    for (size_t i = 0; i < 3; i++) {
+        sb_field_info fi;
+        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        ck_assert(!fi.defined);
+    }
+    /* a 3-field row now fixes the layout from scratch */
+    append_rows(ds, 0, 1);
+    check_rows(ds, 0, 1);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(mismatched_row_counts_write_nothing) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 1);
+    int16_t sv[3][4] = {{1}};
+    uint8_t kv[2] = {1, 2};
+    float mv[3][2][3] = {{{1}}};
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){3, 4}, sv),
+                        arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
+                        arr(SB_FLOAT32, 3, (uint64_t[]){3, 2, 3}, mv)};
+    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_INVALID);
+    /* a column without a row dimension (a scalar) is not a column */
+    uint8_t one = 1;
+    cols[1] = arr(SB_UINT8, 0, NULL, &one);
+    SBT_FAILS(sb_dataset_extend(ds, cols));
+    check_nothing_written(s, ds, 1);
+}
+END_TEST
+
+START_TEST(full_writes_nothing) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 3, 3, F3);
+    append_rows(ds, 0, 2);
+    int16_t sv[2][4] = {{1}};
+    uint8_t kv[2] = {1, 2};
+    float mv[2][2][3] = {{{1}}};
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
+                        arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
+                        arr(SB_FLOAT32, 3, (uint64_t[]){2, 2, 3}, mv)};
+    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_FULL);
+    SBT_MSG_HAS("ds_one");
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    append_rows(ds, 2, 3);
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    int16_t s1[4];
+    uint8_t k1;
+    float m1[6];
+    sb_array row[3];
+    make_row(9, s1, &k1, m1, row);
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_FULL);
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    check_rows(ds, 0, 3);
+    /* zero rows still fit in a full dataset */
+    cols[0].shape[0] = cols[1].shape[0] = cols[2].shape[0] = 0;
+    SBT_OK(sb_dataset_extend(ds, cols));
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(empty_extend_is_noop) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 5, 3, F3);
+    int16_t sv[1][4];
+    uint8_t kv[1];
+    float mv[1][2][3];
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){0, 4}, sv),
+                        arr(SB_UINT8, 1, (uint64_t[]){0}, kv),
+                        arr(SB_FLOAT32, 3, (uint64_t[]){0, 2, 3}, mv)};
+    SBT_OK(sb_dataset_extend(ds, cols));
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    append_rows(ds, 0, 2);
+    SBT_OK(sb_dataset_extend(ds, cols));
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    check_rows(ds, 0, 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    int64_t v;
+    ck_assert(sbt_raw_attr_i64(path, "ds_one", "_sb_size", &v));
+    ck_assert_int_eq(v, 2);
+}
+END_TEST
+
+/* One field per dtype; row r, element j holds a value that uses the extremes
+ * of each type. */
+static const char *const DT_FIELDS[] = {"b", "i8", "u8", "i16", "u16", "i32",
+                                        "u32", "i64", "u64", "f32", "f64"};
+#define NDT 11
+#define DT_ROWS 5
+
+typedef struct dt_cols {
+    uint8_t b[DT_ROWS][2];
+    int8_t i8[DT_ROWS][2];
+    uint8_t u8[DT_ROWS][2];
+    int16_t i16[DT_ROWS][2];
+    uint16_t u16[DT_ROWS][2];
+    int32_t i32[DT_ROWS][2];
+    uint32_t u32[DT_ROWS][2];
+    int64_t i64[DT_ROWS][2];
+    uint64_t u64[DT_ROWS][2];
+    float f32[DT_ROWS][2];
+    double f64[DT_ROWS][2];
+} dt_cols;
+
+static void dt_fill(dt_cols *c) {
+    for (int r = 0; r < DT_ROWS; r++)
+        for (int j = 0; j < 2; j++) {
+            int sign = (r + j) % 2 ? -1 : 1;
+            c->b[r][j] = (uint8_t)((r + j) % 2);
+            c->i8[r][j] = r == 0 ? (j ? INT8_MIN : INT8_MAX) : (int8_t)(sign * r * 11);
+            c->u8[r][j] = r == 0 ? (j ? 0 : UINT8_MAX) : (uint8_t)(r * 50 + j);
+            c->i16[r][j] = r == 0 ? (j ? INT16_MIN : INT16_MAX) : (int16_t)(sign * r * 1000);
+            c->u16[r][j] = r == 0 ? (j ? 0 : UINT16_MAX) : (uint16_t)(r * 9000 + j);
+            c->i32[r][j] = r == 0 ? (j ? INT32_MIN : INT32_MAX) : sign * r * 100000;
+            c->u32[r][j] = r == 0 ? (j ? 0 : UINT32_MAX) : (uint32_t)r * 1000000000u + (uint32_t)j;
+            c->i64[r][j] = r == 0 ? (j ? INT64_MIN : INT64_MAX) : (int64_t)sign * r * 10000000000LL;
+            c->u64[r][j] = r == 0 ? (j ? 0 : UINT64_MAX) : (uint64_t)r << 60 | (uint64_t)j;
+            static const float fs[DT_ROWS][2] = {{3.4028235e38f, -1.17549435e-38f},
+                                                 {-0.0f, 1.5f}, {1e-45f, -2.75f},
+                                                 {INFINITY, -INFINITY}, {0.1f, 16777216.0f}};
+            static const double ds[DT_ROWS][2] = {{1.7976931348623157e308, -2.2250738585072014e-308},
+                                                  {-0.0, 0.1}, {5e-324, -1e300},
+                                                  {-INFINITY, INFINITY}, {3.141592653589793, 2.0}};
+            c->f32[r][j] = fs[r][j];
+            c->f64[r][j] = ds[r][j];
+        }
+}
+
+static void dt_columns(dt_cols *c, int first, int rows, sb_array cols[NDT]) {
+    static const sb_dtype t[NDT] = {SB_BOOL, SB_INT8, SB_UINT8, SB_INT16, SB_UINT16, SB_INT32,
+                                    SB_UINT32, SB_INT64, SB_UINT64, SB_FLOAT32, SB_FLOAT64};
+    void *data[NDT] = {c->b[first], c->i8[first], c->u8[first], c->i16[first], c->u16[first],
+                       c->i32[first], c->u32[first], c->i64[first], c->u64[first],
+                       c->f32[first], c->f64[first]};
+    for (int i = 0; i < NDT; i++)
+        cols[i] = arr(t[i], 2, (uint64_t[]){(uint64_t)rows, 2}, data[i]);
+}
+
+START_TEST(every_dtype_round_trips) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "types", 8, NDT, DT_FIELDS);
+    dt_cols c;
+    dt_fill(&c);
+    sb_array cols[NDT];
+    dt_columns(&c, 0, 3, cols);
+    SBT_OK(sb_dataset_extend(ds, cols));
+    /* rows 3 and 4 one at a time, as single rows */
+    for (int r = 3; r < DT_ROWS; r++) {
+        dt_columns(&c, r, 1, cols);
+        for (int i = 0; i < NDT; i++) {
+            cols[i].ndim = 1;
+            cols[i].shape[0] = 2;
+        }
+        SBT_OK(sb_dataset_append(ds, cols));
+    }
+    ck_assert_uint_eq(sb_dataset_size(ds), DT_ROWS);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = open_store(SB_READ);
+    ds = load(s, "types");
+    dt_columns(&c, 0, DT_ROWS, cols);
+    for (size_t i = 0; i < NDT; i++) {
+        sb_field_info fi;
+        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        ck_assert_int_eq(fi.dtype, cols[i].dtype);
+        ck_assert_uint_eq(fi.row_bytes, 2 * sb_dtype_size(cols[i].dtype));
+        sb_array got;
+        SBT_OK(sb_dataset_get(ds, DT_FIELDS[i], &got));
+        ck_assert_int_eq(got.dtype, cols[i].dtype);
+        ck_assert_int_eq(got.ndim, 2);
+        ck_assert_uint_eq(got.shape[0], DT_ROWS);
+        ck_assert_uint_eq(got.shape[1], 2);
+        ck_assert_msg(memcmp(got.data, cols[i].data, sb_array_nbytes(&got)) == 0,
+                      "field %s differs", DT_FIELDS[i]);
+        sb_array_release(&got);
+        ck_assert_ptr_null(got.data);
+    }
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    /* bool is stored as h5py stores numpy bool: an int8 enum FALSE=0, TRUE=1 */
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "types/b", H5P_DEFAULT);
+    hid_t t = H5Dget_type(d);
+    ck_assert_int_eq(H5Tget_class(t), H5T_ENUM);
+    ck_assert_int_eq(H5Tget_nmembers(t), 2);
+    hid_t super = H5Tget_super(t);
+    ck_assert(H5Tequal(super, H5T_STD_I8LE) > 0);
+    int8_t v;
+    H5Tget_member_value(t, 0, &v);
+    char *n0 = H5Tget_member_name(t, 0);
+    ck_assert_str_eq(n0, v == 0 ? "FALSE" : "TRUE");
+    H5free_memory(n0);
+    H5Tclose(super);
+    H5Tclose(t);
+    H5Dclose(d);
+    H5Fclose(f);
+}
+END_TEST
+
+START_TEST(scalar_and_multidim_rows) {
+    sb_store *s = open_store(SB_CREATE);
+    const char *const f2[] = {"scalar", "cube"};
+    sb_dataset *ds = create(s, "nd", 10, 2, f2);
+    double sc[3] = {0.5, -1.5, 2.5};
+    int32_t cube[3][2][3][4];
+    for (int i = 0; i < 3 * 24; i++)
+        (&cube[0][0][0][0])[i] = i * 7 - 100;
+    sb_array cols[2] = {arr(SB_FLOAT64, 1, (uint64_t[]){3}, sc),
+                        arr(SB_INT32, 4, (uint64_t[]){3, 2, 3, 4}, cube)};
+    SBT_OK(sb_dataset_extend(ds, cols));
+    double one = 9.0;
+    sb_array row[2] = {arr(SB_FLOAT64, 0, NULL, &one),
+                       arr(SB_INT32, 3, (uint64_t[]){2, 3, 4}, cube[1])};
+    SBT_OK(sb_dataset_append(ds, row));
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 1, &fi));
+    ck_assert_int_eq(fi.row_ndim, 3);
+    ck_assert_uint_eq(fi.row_shape[0], 2);
+    ck_assert_uint_eq(fi.row_shape[1], 3);
+    ck_assert_uint_eq(fi.row_shape[2], 4);
+    ck_assert_uint_eq(fi.row_bytes, 96);
+    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    ck_assert_int_eq(fi.row_ndim, 0);
+    ck_assert_uint_eq(fi.row_bytes, 8);
+    sb_array got;
+    SBT_OK(sb_dataset_get(ds, "cube", &got));
+    ck_assert_int_eq(got.ndim, 4);
+    ck_assert_uint_eq(got.shape[0], 4);
+    ck_assert_uint_eq(got.shape[3], 4);
+    ck_assert_mem_eq(got.data, cube, sizeof cube);
+    ck_assert_mem_eq((char *)got.data + sizeof cube, cube[1], sizeof cube[1]);
+    sb_array_release(&got);
+    SBT_OK(sb_dataset_get(ds, "scalar", &got));
+    ck_assert_int_eq(got.ndim, 1);
+    ck_assert_uint_eq(got.shape[0], 4);
+    const double want[4] = {0.5, -1.5, 2.5, 9.0};
+    ck_assert_mem_eq(got.data, want, sizeof want);
+    sb_array_release(&got);
+    /* a 1-D row where a scalar was fixed is a mismatch */
+    sb_array bad[2] = {arr(SB_FLOAT64, 1, (uint64_t[]){1}, &one),
+                       arr(SB_INT32, 3, (uint64_t[]){2, 3, 4}, cube[1])};
+    SBT_ERR(sb_dataset_append(ds, bad), SB_ERR_TYPE);
+    ck_assert_uint_eq(sb_dataset_size(ds), 4);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(read_ranges) {
+    sb_store *s = open_store(SB_CREATE);
+    const char *const f1[] = {"v"};
+    sb_dataset *ds = create(s, "ranges", 20, 1, f1);
+    uint16_t v[12][3];
+    for (int i = 0; i < 36; i++)
+        (&v[0][0])[i] = (uint16_t)(i * 1237);
+    sb_array col = arr(SB_UINT16, 2, (uint64_t[]){12, 3}, v);
+    SBT_OK(sb_dataset_extend(ds, &col));
+    uint16_t buf[13][3];
+    for (uint64_t start = 0; start < 12; start++)
+        for (uint64_t count = 1; start + count <= 12; count++) {
+            memset(buf, 0xee, sizeof buf);
+            SBT_OK(sb_dataset_read(ds, "v", start, count, buf));
+            ck_assert_mem_eq(buf, v[start], count * sizeof v[0]);
+            /* nothing written past count rows */
+            ck_assert_uint_eq(buf[count][0], 0xeeee);
+        }
+    SBT_OK(sb_dataset_read(ds, "v", 12, 0, buf));
+    SBT_ERR(sb_dataset_read(ds, "v", 11, 2, buf), SB_ERR_INVALID);
+    SBT_MSG_HAS("ranges");
+    SBT_ERR(sb_dataset_read(ds, "v", 12, 1, buf), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(ds, "v", 0, 13, buf), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(ds, "v", UINT64_MAX, 2, buf), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(ds, "v", 1, UINT64_MAX, buf), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(ds, "nope", 0, 1, buf), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("nope");
+    SBT_ERR(sb_dataset_read(ds, "v", 0, 1, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(ds, NULL, 0, 1, buf), SB_ERR_INVALID);
+    sb_array got;
+    SBT_ERR(sb_dataset_get(ds, "nope", &got), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("nope");
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(reset_rewinds) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 4);
+    SBT_OK(sb_dataset_reset(ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    int16_t b[4];
+    SBT_ERR(sb_dataset_read(ds, "samples", 0, 1, b), SB_ERR_INVALID);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    int64_t v;
+    ck_assert(sbt_raw_attr_i64(path, "ds_one", "_sb_size", &v));
+    ck_assert_int_eq(v, 0);
+
+    s = open_store(SB_READ_WRITE);
+    ds = load(s, "ds_one");
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    /* fields keep their layout after a reset */
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 2, &fi));
+    ck_assert(fi.defined);
+    ck_assert_int_eq(fi.dtype, SB_FLOAT32);
+    append_rows(ds, 10, 12);
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    int16_t s10[4];
+    SBT_OK(sb_dataset_read(ds, "samples", 0, 1, s10));
+    ck_assert_int_eq(s10[0], 1000);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(define_field_rules) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    SBT_OK(sb_dataset_define_field(ds, "samples", SB_INT16, 1, (uint64_t[]){4}));
+    SBT_OK(sb_dataset_define_field(ds, "key", SB_UINT8, 0, NULL));
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    ck_assert(fi.defined);
+    ck_assert_int_eq(fi.dtype, SB_INT16);
+    ck_assert_uint_eq(fi.row_bytes, 8);
+    /* the same definition again is fine, another one is not */
+    SBT_OK(sb_dataset_define_field(ds, "samples", SB_INT16, 1, (uint64_t[]){4}));
+    SBT_ERR(sb_dataset_define_field(ds, "samples", SB_INT32, 1, (uint64_t[]){4}), SB_ERR_TYPE);
+    SBT_MSG_HAS("samples");
+    SBT_ERR(sb_dataset_define_field(ds, "samples", SB_INT16, 1, (uint64_t[]){5}), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_define_field(ds, "zz", SB_INT16, 0, NULL), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("zz");
+    SBT_ERR(sb_dataset_define_field(ds, "matrix", (sb_dtype)77, 0, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_define_field(ds, "matrix", SB_FLOAT32, -1, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_define_field(ds, "matrix", SB_FLOAT32, SB_MAX_DIMS, (uint64_t[SB_MAX_DIMS]){1}),
+            SB_ERR_INVALID);
+    /* "m" is defined by its first row; "s" refuses a row of another dtype */
+    int16_t sv[4];
+    uint8_t k;
+    float m[6];
+    sb_array row[3];
+    make_row(1, sv, &k, m, row);
+    int32_t wide[4] = {0};
+    row[0] = arr(SB_INT32, 1, (uint64_t[]){4}, wide);
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    SBT_OK(sb_dataset_field_info(ds, 2, &fi));
+    ck_assert(!fi.defined);
+    append_rows(ds, 0, 2);
+    check_rows(ds, 0, 2);
+    SBT_ERR(sb_dataset_define_field(ds, "matrix", SB_FLOAT64, 2, (uint64_t[]){2, 3}), SB_ERR_TYPE);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(write_at_and_commit_size) {
+    sb_store *s = open_store(SB_CREATE);
+    const char *const f2[] = {"a", "b"};
+    sb_dataset *ds = create(s, "w", 10, 2, f2);
+    int32_t a[3] = {7, 8, 9};
+    double b[3][2] = {{1, 2}, {3, 4}, {5, 6}};
+    sb_array cols[2] = {arr(SB_INT32, 1, (uint64_t[]){3}, a),
+                        arr(SB_FLOAT64, 2, (uint64_t[]){3, 2}, b)};
+    /* fields must be defined first */
+    SBT_FAILS(sb_dataset_write_at(ds, 0, cols));
+    SBT_OK(sb_dataset_define_field(ds, "a", SB_INT32, 0, NULL));
+    SBT_OK(sb_dataset_define_field(ds, "b", SB_FLOAT64, 1, (uint64_t[]){2}));
+    SBT_OK(sb_dataset_write_at(ds, 4, cols));
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    SBT_OK(sb_dataset_write_at(ds, 0, cols));
+    SBT_OK(sb_dataset_commit_size(ds, 7));
+    ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    int32_t ra[7];
+    SBT_OK(sb_dataset_read(ds, "a", 0, 7, ra));
+    const int32_t want[7] = {7, 8, 9, 0, 7, 8, 9};
+    ck_assert_mem_eq(ra, want, 3 * sizeof(int32_t));
+    ck_assert_mem_eq(ra + 4, want + 4, 3 * sizeof(int32_t));
+    double rb[3][2];
+    SBT_OK(sb_dataset_read(ds, "b", 4, 3, rb));
+    ck_assert_mem_eq(rb, b, sizeof b);
+    /* the size never shrinks and never passes the capacity */
+    SBT_OK(sb_dataset_commit_size(ds, 5));
+    ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    SBT_FAILS(sb_dataset_commit_size(ds, 11));
+    ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    /* past the capacity, or another dtype: refused */
+    SBT_FAILS(sb_dataset_write_at(ds, 8, cols));
+    cols[0].dtype = SB_UINT32;
+    SBT_ERR(sb_dataset_write_at(ds, 0, cols), SB_ERR_TYPE);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    int64_t v;
+    ck_assert(sbt_raw_attr_i64(path, "w", "_sb_size", &v));
+    ck_assert_int_eq(v, 7);
+    ck_assert(sbt_raw_row_is_zero(path, "w/a", 9));
+}
+END_TEST
+
+START_TEST(write_buffer) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    SBT_OK(sb_dataset_set_write_buffer(ds, 4));
+    append_rows(ds, 0, 3);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 3);
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    append_rows(ds, 3, 4); /* fills the buffer: written */
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 4);
+    check_rows(ds, 0, 4);
+    append_rows(ds, 4, 6);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
+    /* a bad row is refused at once, not at flush time */
+    int16_t sv[4];
+    uint8_t k;
+    float m[6];
+    sb_array row[3];
+    make_row(1, sv, &k, m, row);
+    row[1].dtype = SB_INT8;
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
+    SBT_OK(sb_dataset_flush(ds));
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 6);
+    check_rows(ds, 0, 6);
+    /* changing the buffer flushes what it held */
+    append_rows(ds, 6, 7);
+    SBT_OK(sb_dataset_set_write_buffer(ds, 0));
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    /* buffered rows count against the capacity */
+    SBT_OK(sb_dataset_set_write_buffer(ds, 5));
+    append_rows(ds, 7, 9);
+    make_row(9, sv, &k, m, row);
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_FULL);
+    /* closing the dataset flushes */
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    s = open_store(SB_READ);
+    ds = load(s, "ds_one");
+    ck_assert_uint_eq(sb_dataset_size(ds), 9);
+    check_rows(ds, 0, 9);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(store_option_buffer_and_store_close_flushes) {
+    sb_store_options o;
+    sb_store_options_init(&o);
+    o.write_buffer_rows = 3;
+    sb_store *s = NULL;
+    SBT_OK(sb_store_open(&s, path, SB_CREATE, &o));
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 2);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    SBT_OK(sb_store_close(s)); /* the dataset handle is still open */
+    sb_dataset_close(ds);
+    s = open_store(SB_READ);
+    ds = load(s, "ds_one");
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    check_rows(ds, 0, 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    /* and sb_store_flush writes buffered rows too */
+    SBT_OK(sb_store_open(&s, path, SB_READ_WRITE, &o));
+    ds = load(s, "ds_one");
+    append_rows(ds, 2, 3);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 1);
+    SBT_OK(sb_store_flush(s));
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(bad_row_arrays) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    int16_t sv[4];
+    uint8_t k;
+    float m[6];
+    sb_array row[3];
+    make_row(0, sv, &k, m, row);
+    row[0].data = NULL;
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    make_row(0, sv, &k, m, row);
+    row[2].dtype = (sb_dtype)99;
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    make_row(0, sv, &k, m, row);
+    row[2].ndim = SB_MAX_DIMS + 1;
+    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    make_row(0, sv, &k, m, row);
+    row[0].ndim = SB_MAX_DIMS; /* a row of 8 dims does not fit a field of 8 dims + rows */
+    SBT_FAILS(sb_dataset_append(ds, row));
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    ck_assert(!fi.defined);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+int main(void) {
+    Suite *su = suite_create("dataset");
+    TCase *tc = tcase_create("serial");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, getters_and_field_lookup);
+    tcase_add_test(tc, first_row_fixes_layout);
+    tcase_add_test(tc, append_mismatch_writes_nothing);
+    tcase_add_test(tc, extend_mismatch_writes_nothing);
+    tcase_add_test(tc, first_row_mismatch_in_extend_defines_nothing);
+    tcase_add_test(tc, mismatched_row_counts_write_nothing);
+    tcase_add_test(tc, full_writes_nothing);
+    tcase_add_test(tc, empty_extend_is_noop);
+    tcase_add_test(tc, every_dtype_round_trips);
+    tcase_add_test(tc, scalar_and_multidim_rows);
+    tcase_add_test(tc, read_ranges);
+    tcase_add_test(tc, reset_rewinds);
+    tcase_add_test(tc, define_field_rules);
+    tcase_add_test(tc, write_at_and_commit_size);
+    tcase_add_test(tc, write_buffer);
+    tcase_add_test(tc, store_option_buffer_and_store_close_flushes);
+    tcase_add_test(tc, bad_row_arrays);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,333 @@
+/* Serial export: rows [0, size) chunk by chunk, shrink, new_name, assets,
+ * refusals, empty and never-written datasets. */
+#define _XOPEN_SOURCE 700
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <secbench/storage.h>
+
+#include "sbt_util.h"
+
+static char *dir;
+static sb_store *src;
+static sb_store *dst;
+
+/* Source "aes/traces": capacity 10, size 7, fields "samples" int16 (5),
+ * "key" uint8 scalar, "ok" bool scalar; row r: samples[j] = r*10 - j,
+ * key = 3r, ok = r odd. Assets: bytes "raw", int32 (2,3) "window", JSON "cfg". */
+#define CAP 10
+#define SIZE 7
+static const char *const FIELDS[] = {"samples", "key", "ok"};
+
+static void fill_source(void) {
+    sb_dataset *ds;
+    SBT_OK(sb_store_create_dataset(src, "aes/traces", CAP, 3, FIELDS, &ds));
+    int16_t smp[SIZE][5];
+    uint8_t key[SIZE], ok[SIZE];
+    for (int r = 0; r < SIZE; r++) {
+        for (int j = 0; j < 5; j++)
+            smp[r][j] = (int16_t)(r * 10 - j);
+        key[r] = (uint8_t)(3 * r);
+        ok[r] = (uint8_t)(r % 2);
+    }
+    sb_array cols[3];
+    SBT_OK(sb_array_wrap(&cols[0], SB_INT16, 2, (uint64_t[]){SIZE, 5}, smp));
+    SBT_OK(sb_array_wrap(&cols[1], SB_UINT8, 1, (uint64_t[]){SIZE}, key));
+    SBT_OK(sb_array_wrap(&cols[2], SB_BOOL, 1, (uint64_t[]){SIZE}, ok));
+    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_add_asset_bytes(ds, "raw", "\x00\x01\x02zz", 5, false));
+    int32_t win[2][3] = {{1, 2, 3}, {-4, -5, -6}};
+    sb_array w;
+    SBT_OK(sb_array_wrap(&w, SB_INT32, 2, (uint64_t[]){2, 3}, win));
+    SBT_OK(sb_dataset_add_asset_array(ds, "window", &w, false));
+    cJSON *doc = cJSON_Parse("{\"a\": [1, 2], \"b\": \"c\"}");
+    SBT_OK(sb_dataset_add_json_asset(ds, "cfg", doc, false));
+    cJSON_Delete(doc);
+    SBT_OK(sb_dataset_close(ds));
+}
+
+static void setup(void) {
+    dir = sbt_mkdtemp("export");
+    char *p = sbt_join(dir, "src.h5");
+    SBT_OK(sb_store_open(&src, p, SB_CREATE, NULL));
+    free(p);
+    p = sbt_join(dir, "dst.h5");
+    SBT_OK(sb_store_open(&dst, p, SB_CREATE, NULL));
+    free(p);
+    fill_source();
+}
+
+static void teardown(void) {
+    if (src)
+        sb_store_close(src);
+    if (dst)
+        sb_store_close(dst);
+    int init = 1;
+    MPI_Initialized(&init);
+    sbt_rmtree(dir);
+    free(dir);
+    ck_assert_msg(init == 0, "the library called MPI_Init in a serial program");
+}
+
+static void reopen_dst(void) {
+    SBT_OK(sb_store_close(dst));
+    char *p = sbt_join(dir, "dst.h5");
+    SBT_OK(sb_store_open(&dst, p, SB_READ_WRITE, NULL));
+    free(p);
+}
+
+/* The copy `name` in dst holds the source's rows, fields and assets. */
+static void check_copy(const char *name, uint64_t capacity) {
+    sb_dataset *ds;
+    SBT_OK(sb_store_load_dataset(dst, name, &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), SIZE);
+    ck_assert_uint_eq(sb_dataset_capacity(ds), capacity);
+    ck_assert_uint_eq(sb_dataset_nfields(ds), 3);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(sb_dataset_field(ds, i), FIELDS[i]);
+    sb_array got;
+    SBT_OK(sb_dataset_get(ds, "samples", &got));
+    ck_assert_int_eq(got.dtype, SB_INT16);
+    ck_assert_uint_eq(got.shape[0], SIZE);
+    ck_assert_uint_eq(got.shape[1], 5);
+    const int16_t *smp = got.data;
+    for (int r = 0; r < SIZE; r++)
+        for (int j = 0; j < 5; j++)
+            ck_assert_int_eq(smp[r * 5 + j], r * 10 - j);
+    sb_array_release(&got);
+    uint8_t key[SIZE], ok[SIZE];
+    SBT_OK(sb_dataset_read(ds, "key", 0, SIZE, key));
+    SBT_OK(sb_dataset_read(ds, "ok", 0, SIZE, ok));
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 2, &fi));
+    ck_assert_int_eq(fi.dtype, SB_BOOL);
+    for (int r = 0; r < SIZE; r++) {
+        ck_assert_uint_eq(key[r], 3 * r);
+        ck_assert_uint_eq(ok[r], r % 2);
+    }
+    char **names;
+    size_t n;
+    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(names[0], "cfg");
+    ck_assert_str_eq(names[1], "raw");
+    ck_assert_str_eq(names[2], "window");
+    sb_strings_free(names, n);
+    void *raw;
+    size_t len;
+    SBT_OK(sb_dataset_get_asset_bytes(ds, "raw", &raw, &len));
+    ck_assert_uint_eq(len, 5);
+    ck_assert_mem_eq(raw, "\x00\x01\x02zz", 5);
+    sb_free(raw);
+    sb_array w;
+    SBT_OK(sb_dataset_get_asset_array(ds, "window", &w));
+    ck_assert_int_eq(w.dtype, SB_INT32);
+    ck_assert_int_eq(w.ndim, 2);
+    ck_assert_uint_eq(w.shape[0], 2);
+    ck_assert_uint_eq(w.shape[1], 3);
+    ck_assert_int_eq(((int32_t *)w.data)[5], -6);
+    sb_array_release(&w);
+    cJSON *doc, *want = cJSON_Parse("{\"a\": [1, 2], \"b\": \"c\"}");
+    SBT_OK(sb_dataset_get_json_asset(ds, "cfg", &doc));
+    ck_assert(cJSON_Compare(doc, want, true));
+    cJSON_Delete(doc);
+    cJSON_Delete(want);
+    SBT_OK(sb_dataset_close(ds));
+}
+
+START_TEST(shrink_true_and_false) {
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, NULL, true, 100000));
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, "full/copy", false, 100000));
+    reopen_dst();
+    check_copy("aes/traces", SIZE);
+    check_copy("full/copy", CAP);
+}
+END_TEST
+
+START_TEST(chunk_sizes) {
+    const uint64_t chunks[] = {1, 2, 3, 4, 6, 7, 8, 1000};
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%zu", i);
+        SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, name, true, chunks[i]));
+    }
+    reopen_dst();
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%zu", i);
+        check_copy(name, SIZE);
+    }
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", dst, "zero", true, 0), SB_ERR_INVALID);
+    bool exists = true;
+    SBT_OK(sb_store_has_dataset(dst, "zero", &exists));
+    ck_assert(!exists);
+}
+END_TEST
+
+START_TEST(into_same_store_and_temporary) {
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", src, "copy", true, 3));
+    sb_store *tmp;
+    SBT_OK(sb_store_temporary(&tmp, "t"));
+    SBT_OK(sb_store_export_dataset(src, "copy", tmp, NULL, false, 2));
+    /* and back from the temporary store to the file */
+    SBT_OK(sb_store_export_dataset(tmp, "copy", dst, "from_tmp", true, 5));
+    SBT_OK(sb_store_close(tmp));
+    reopen_dst();
+    check_copy("from_tmp", SIZE);
+    sb_dataset *ds;
+    SBT_OK(sb_store_load_dataset(src, "copy", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), SIZE);
+    SBT_OK(sb_dataset_close(ds));
+}
+END_TEST
+
+START_TEST(existing_destination_refused) {
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, NULL, true, 4));
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", dst, NULL, true, 4), SB_ERR_EXISTS);
+    SBT_MSG_HAS("aes/traces");
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", src, NULL, true, 4), SB_ERR_EXISTS);
+    /* the first copy is untouched */
+    check_copy("aes/traces", SIZE);
+    /* a dataset of another shape under that name is not overwritten either */
+    sb_dataset *other;
+    const char *const f[] = {"q"};
+    SBT_OK(sb_store_create_dataset(dst, "taken", 2, 1, f, &other));
+    SBT_OK(sb_dataset_close(other));
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", dst, "taken", true, 4), SB_ERR_EXISTS);
+    SBT_OK(sb_store_load_dataset(dst, "taken", &other));
+    ck_assert_uint_eq(sb_dataset_capacity(other), 2);
+    ck_assert_str_eq(sb_dataset_field(other, 0), "q");
+    SBT_OK(sb_dataset_close(other));
+}
+END_TEST
+
+START_TEST(export_errors) {
+    SBT_ERR(sb_store_export_dataset(src, "missing", dst, NULL, true, 4), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("missing");
+    SBT_ERR(sb_store_export_dataset(src, "aes", dst, NULL, true, 4), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", NULL, NULL, true, 4), SB_ERR_INVALID);
+    SBT_ERR(sb_store_export_dataset(NULL, "aes/traces", dst, NULL, true, 4), SB_ERR_INVALID);
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", dst, "", true, 4), SB_ERR_INVALID);
+    /* read-only destination */
+    SBT_OK(sb_store_close(dst));
+    char *p = sbt_join(dir, "dst.h5");
+    SBT_OK(sb_store_open(&dst, p, SB_READ, NULL));
+    free(p);
+    SBT_ERR(sb_store_export_dataset(src, "aes/traces", dst, NULL, true, 4), SB_ERR_READ_ONLY);
+    char **names;
+    size_t n;
+    SBT_OK(sb_store_dataset_names(dst, &names, &n));
+    ck_assert_uint_eq(n, 0);
+    sb_strings_free(names, n);
+}
+END_TEST
+
+START_TEST(empty_and_never_written) {
+    sb_dataset *ds;
+    const char *const f2[] = {"alpha", "beta"};
+    SBT_OK(sb_store_create_dataset(src, "never", 5, 2, f2, &ds));
+    SBT_OK(sb_dataset_close(ds));
+    /* "emptied": written, then reset */
+    SBT_OK(sb_store_create_dataset(src, "emptied", 5, 2, f2, &ds));
+    float a[2] = {1, 2};
+    int8_t b[2] = {3, 4};
+    sb_array cols[2];
+    SBT_OK(sb_array_wrap(&cols[0], SB_FLOAT32, 1, (uint64_t[]){2}, a));
+    SBT_OK(sb_array_wrap(&cols[1], SB_INT8, 1, (uint64_t[]){2}, b));
+    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_reset(ds));
+    SBT_OK(sb_dataset_close(ds));
+    const char *names[] = {"never", "emptied"};
+    for (int i = 0; i < 2; i++) {
+        SBT_OK(sb_store_export_dataset(src, names[i], dst, NULL, false, 2));
+        char shrunk[32];
+        snprintf(shrunk, sizeof shrunk, "%s_shrunk", names[i]);
+        SBT_OK(sb_store_export_dataset(src, names[i], dst, shrunk, true, 2));
+    }
+    reopen_dst();
+    for (int i = 0; i < 2; i++) {
+        SBT_OK(sb_store_load_dataset(dst, names[i], &ds));
+        ck_assert_uint_eq(sb_dataset_size(ds), 0);
+        ck_assert_uint_eq(sb_dataset_capacity(ds), 5);
+        ck_assert_uint_eq(sb_dataset_nfields(ds), 2);
+        ck_assert_str_eq(sb_dataset_field(ds, 0), "alpha");
+        ck_assert_str_eq(sb_dataset_field(ds, 1), "beta");
+        /* the copy takes rows */
+        SBT_OK(sb_dataset_extend(ds, cols));
+        ck_assert_uint_eq(sb_dataset_size(ds), 2);
+        SBT_OK(sb_dataset_close(ds));
+        char shrunk[32];
+        snprintf(shrunk, sizeof shrunk, "%s_shrunk", names[i]);
+        SBT_OK(sb_store_load_dataset(dst, shrunk, &ds));
+        ck_assert_uint_eq(sb_dataset_size(ds), 0);
+        ck_assert_uint_eq(sb_dataset_nfields(ds), 2);
+        SBT_OK(sb_dataset_close(ds));
+    }
+    /* "emptied" had fixed its dtypes: the full copy keeps them */
+    SBT_OK(sb_store_load_dataset(dst, "emptied", &ds));
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(ds, 1, &fi));
+    ck_assert(fi.defined);
+    ck_assert_int_eq(fi.dtype, SB_INT8);
+    SBT_OK(sb_dataset_close(ds));
+}
+END_TEST
+
+typedef struct progress { uint64_t calls, last_done, total; } progress;
+
+static void on_progress(uint64_t done, uint64_t total, void *payload) {
+    progress *p = payload;
+    ck_assert_uint_ge(done, p->last_done);
+    p->calls++;
+    p->last_done = done;
+    p->total = total;
+}
+
+START_TEST(export_ext_options) {
+    sb_export_options o;
+    memset(&o, 0x5a, sizeof o);
+    sb_export_options_init(&o);
+    ck_assert_uint_eq(o.version, SB_EXPORT_OPTIONS_VERSION);
+    ck_assert_ptr_null(o.new_name);
+    ck_assert(o.shrink);
+    ck_assert_uint_eq(o.chunk_size, SB_EXPORT_DEFAULT_CHUNK);
+    ck_assert(o.progress == NULL);
+    progress p = {0, 0, 0};
+    o.new_name = "ext";
+    o.chunk_size = 3;
+    o.progress = on_progress;
+    o.progress_payload = &p;
+    SBT_OK(sb_store_export_dataset_ext(src, "aes/traces", dst, &o));
+    ck_assert_uint_ge(p.calls, 1);
+    ck_assert_uint_eq(p.last_done, SIZE);
+    ck_assert_uint_eq(p.total, SIZE);
+    check_copy("ext", SIZE);
+    o.version = 0;
+    o.new_name = "ext2";
+    SBT_ERR(sb_store_export_dataset_ext(src, "aes/traces", dst, &o), SB_ERR_INVALID);
+}
+END_TEST
+
+int main(void) {
+    Suite *su = suite_create("export");
+    TCase *tc = tcase_create("serial");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, shrink_true_and_false);
+    tcase_add_test(tc, chunk_sizes);
+    tcase_add_test(tc, into_same_store_and_temporary);
+    tcase_add_test(tc, existing_destination_refused);
+    tcase_add_test(tc, export_errors);
+    tcase_add_test(tc, empty_and_never_written);
+    tcase_add_test(tc, export_ext_options);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

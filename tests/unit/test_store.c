@@ -1,0 +1,729 @@
+/* Store: open modes with Python's meaning, temporary stores, dataset
+ * creation, listing, filtering and iteration. A plain serial program: it never
+ * calls MPI_Init, and checks at the end of each test that nothing did. */
+#define _XOPEN_SOURCE 700
+#include <check.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <secbench/storage.h>
+
+#include "sbt_util.h"
+
+static char *dir;
+
+static void setup(void) { dir = sbt_mkdtemp("store"); }
+
+static void teardown(void) {
+    int init = 1;
+    MPI_Initialized(&init);
+    sbt_rmtree(dir);
+    free(dir);
+    /* Serial use must need no MPI: nothing in the library may have started it. */
+    ck_assert_msg(init == 0, "the library called MPI_Init in a serial program");
+}
+
+static sb_dataset *create(sb_store *s, const char *name, uint64_t cap, size_t n,
+                          const char *const *fields) {
+    sb_dataset *ds = NULL;
+    SBT_OK(sb_store_create_dataset(s, name, cap, n, fields, &ds));
+    ck_assert_ptr_nonnull(ds);
+    return ds;
+}
+
+static void append_i32(sb_dataset *ds, int32_t v) {
+    sb_array a;
+    SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
+    SBT_OK(sb_dataset_append(ds, &a));
+}
+
+static const char *const ONE[] = {"x"};
+
+/* ---- open modes --------------------------------------------------------- */
+
+START_TEST(mode_parse_and_string) {
+    static const struct { const char *text; sb_open_mode mode; } ok[] = {
+        {"r", SB_READ}, {"r+", SB_READ_WRITE}, {"w", SB_CREATE_TRUNCATE},
+        {"w-", SB_CREATE}, {"x", SB_CREATE}, {"a", SB_READ_WRITE_CREATE}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        sb_open_mode m = (sb_open_mode)99;
+        SBT_OK(sb_open_mode_parse(ok[i].text, &m));
+        ck_assert_int_eq(m, ok[i].mode);
+    }
+    static const char *const bad[] = {"", "R", "rw", "w+", "a+", "r ", "read", "-"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sb_open_mode m = SB_READ_WRITE;
+        SBT_ERR(sb_open_mode_parse(bad[i], &m), SB_ERR_INVALID);
+        ck_assert_int_eq(m, SB_READ_WRITE);
+    }
+    sb_open_mode m;
+    SBT_ERR(sb_open_mode_parse(NULL, &m), SB_ERR_INVALID);
+    SBT_ERR(sb_open_mode_parse("r", NULL), SB_ERR_INVALID);
+    ck_assert_str_eq(sb_open_mode_string(SB_READ), "r");
+    ck_assert_str_eq(sb_open_mode_string(SB_READ_WRITE), "r+");
+    ck_assert_str_eq(sb_open_mode_string(SB_CREATE_TRUNCATE), "w");
+    ck_assert_str_eq(sb_open_mode_string(SB_CREATE), "w-");
+    ck_assert_str_eq(sb_open_mode_string(SB_READ_WRITE_CREATE), "a");
+    ck_assert_ptr_null(sb_open_mode_string((sb_open_mode)42));
+    /* parse(string(m)) == m for every mode */
+    for (int i = SB_READ; i <= SB_READ_WRITE_CREATE; i++) {
+        SBT_OK(sb_open_mode_parse(sb_open_mode_string((sb_open_mode)i), &m));
+        ck_assert_int_eq(m, i);
+    }
+}
+END_TEST
+
+START_TEST(read_modes_need_existing_file) {
+    char *path = sbt_join(dir, "missing.h5");
+    sb_store *s = (sb_store *)&s;
+    SBT_ERR(sb_store_open(&s, path, SB_READ, NULL), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("missing.h5");
+    SBT_ERR(sb_store_open(&s, path, SB_READ_WRITE, NULL), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("missing.h5");
+    ck_assert(!sbt_exists(path));
+    free(path);
+}
+END_TEST
+
+START_TEST(mode_r_is_read_only) {
+    sb_store *s = sbt_open(dir, "a.h5", SB_CREATE);
+    sb_dataset *ds = create(s, "d", 4, 1, ONE);
+    append_i32(ds, 7);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "a.h5", SB_READ);
+    ck_assert_int_eq(sb_store_mode(s), SB_READ);
+    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    int32_t v = 9;
+    sb_array a;
+    SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
+    SBT_ERR(sb_dataset_append(ds, &a), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_dataset_extend(ds, &a), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_dataset_reset(ds), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_dataset_add_asset_bytes(ds, "b", "xy", 2, false), SB_ERR_READ_ONLY);
+    sb_dataset *other = NULL;
+    SBT_ERR(sb_store_create_dataset(s, "e", 3, 1, ONE, &other), SB_ERR_READ_ONLY);
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    int32_t back = 0;
+    SBT_OK(sb_dataset_read(ds, "x", 0, 1, &back));
+    ck_assert_int_eq(back, 7);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(mode_r_plus_writes_existing) {
+    sb_store *s = sbt_open(dir, "a.h5", SB_CREATE_TRUNCATE);
+    sb_dataset *ds = create(s, "d", 4, 1, ONE);
+    append_i32(ds, 1);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "a.h5", SB_READ_WRITE);
+    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    append_i32(ds, 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "a.h5", SB_READ);
+    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    int32_t back[2];
+    SBT_OK(sb_dataset_read(ds, "x", 0, 2, back));
+    ck_assert_int_eq(back[0], 1);
+    ck_assert_int_eq(back[1], 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(mode_w_truncates) {
+    sb_store *s = sbt_open(dir, "a.h5", SB_CREATE_TRUNCATE);
+    SBT_OK(sb_dataset_close(create(s, "d", 4, 1, ONE)));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "a.h5", SB_CREATE_TRUNCATE);
+    char **names = NULL;
+    size_t n = 99;
+    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    ck_assert_uint_eq(n, 0);
+    sb_strings_free(names, n);
+    bool exists = true;
+    SBT_OK(sb_store_has_dataset(s, "d", &exists));
+    ck_assert(!exists);
+    /* the old name is free again */
+    SBT_OK(sb_dataset_close(create(s, "d", 2, 1, ONE)));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(mode_w_dash_refuses_existing) {
+    sb_store *s = sbt_open(dir, "a.h5", SB_CREATE);
+    SBT_OK(sb_dataset_close(create(s, "keep", 4, 1, ONE)));
+    SBT_OK(sb_store_close(s));
+
+    char *path = sbt_join(dir, "a.h5");
+    unsigned char *before, *after;
+    size_t lb, la;
+    ck_assert(sbt_read_file(path, &before, &lb));
+    SBT_ERR(sb_store_open(&s, path, SB_CREATE, NULL), SB_ERR_EXISTS);
+    SBT_MSG_HAS("a.h5");
+    ck_assert(sbt_read_file(path, &after, &la));
+    ck_assert_uint_eq(la, lb);
+    ck_assert_mem_eq(before, after, lb);
+    free(before);
+    free(after);
+    /* a file that is not HDF5 is not overwritten either */
+    char *junk = sbt_join(dir, "junk.h5");
+    ck_assert(sbt_write_file(junk, "hello", 5));
+    SBT_ERR(sb_store_open(&s, junk, SB_CREATE, NULL), SB_ERR_EXISTS);
+    free(junk);
+    free(path);
+}
+END_TEST
+
+START_TEST(mode_a_opens_or_creates) {
+    char *path = sbt_join(dir, "a.h5");
+    ck_assert(!sbt_exists(path));
+    sb_store *s = sbt_open(dir, "a.h5", SB_READ_WRITE_CREATE);
+    ck_assert(sbt_exists(path));
+    sb_dataset *ds = create(s, "d", 4, 1, ONE);
+    append_i32(ds, 5);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "a.h5", SB_READ_WRITE_CREATE);
+    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    append_i32(ds, 6);
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    free(path);
+}
+END_TEST
+
+START_TEST(open_not_hdf5_is_format_error) {
+    char *path = sbt_join(dir, "text.h5");
+    ck_assert(sbt_write_file(path, "this is not an HDF5 file\n", 25));
+    sb_store *s;
+    SBT_ERR(sb_store_open(&s, path, SB_READ, NULL), SB_ERR_FORMAT);
+    SBT_MSG_HAS("text.h5");
+    SBT_ERR(sb_store_open(&s, path, SB_READ_WRITE, NULL), SB_ERR_FORMAT);
+    SBT_ERR(sb_store_open(&s, path, SB_READ_WRITE_CREATE, NULL), SB_ERR_FORMAT);
+    unsigned char *data;
+    size_t len;
+    ck_assert(sbt_read_file(path, &data, &len));
+    ck_assert_uint_eq(len, 25);
+    ck_assert_mem_eq(data, "this is not an HDF5 file\n", 25);
+    free(data);
+    free(path);
+}
+END_TEST
+
+START_TEST(open_damaged_hdf5_is_format_error) {
+    /* the HDF5 signature is there, the rest of the file is cut off */
+    sb_store *s = sbt_open(dir, "cut.h5", SB_CREATE);
+    sb_dataset *ds;
+    SBT_OK(sb_store_create_dataset(s, "d", 100, 1, (const char *const[]){"x"}, &ds));
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    char *path = sbt_join(dir, "cut.h5");
+    unsigned char *data;
+    size_t len;
+    ck_assert(sbt_read_file(path, &data, &len));
+    ck_assert_uint_gt(len, 200);
+    ck_assert(sbt_write_file(path, data, 200));
+    free(data);
+    SBT_ERR(sb_store_open(&s, path, SB_READ, NULL), SB_ERR_FORMAT);
+    SBT_MSG_HAS("cut.h5");
+    SBT_ERR(sb_store_open(&s, path, SB_READ_WRITE, NULL), SB_ERR_FORMAT);
+    SBT_ERR(sb_store_open(&s, path, SB_CREATE, NULL), SB_ERR_EXISTS);
+    free(path);
+}
+END_TEST
+
+START_TEST(open_bad_arguments) {
+    sb_store *s;
+    SBT_ERR(sb_store_open(&s, NULL, SB_READ, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_store_open(&s, "", SB_CREATE, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_store_open(NULL, "x.h5", SB_CREATE, NULL), SB_ERR_INVALID);
+    char *path = sbt_join(dir, "m.h5");
+    SBT_ERR(sb_store_open(&s, path, (sb_open_mode)17, NULL), SB_ERR_INVALID);
+    ck_assert(!sbt_exists(path));
+    char *nodir = sbt_join(dir, "no/such/folder/x.h5");
+    SBT_FAILS(sb_store_open(&s, nodir, SB_CREATE, NULL));
+    free(nodir);
+    free(path);
+}
+END_TEST
+
+START_TEST(options_and_getters) {
+    sb_store_options o;
+    memset(&o, 0xab, sizeof o);
+    sb_store_options_init(&o);
+    ck_assert_uint_eq(o.version, SB_STORE_OPTIONS_VERSION);
+    ck_assert(o.comm == MPI_COMM_NULL);
+    ck_assert(o.info == MPI_INFO_NULL);
+    ck_assert(!o.temporary);
+    ck_assert_uint_eq(o.alignment, 0);
+    ck_assert(o.collective_metadata);
+    ck_assert(!o.fsync);
+    ck_assert_uint_eq(o.write_buffer_rows, 0);
+    ck_assert_int_eq(o.file_locking, -1);
+    ck_assert_uint_eq(o.meta_block_size, 0);
+    ck_assert_uint_eq(o.sieve_buffer_size, 0);
+
+    char *path = sbt_join(dir, "g.h5");
+    o.fsync = true;
+    sb_store *s = NULL;
+    SBT_OK(sb_store_open(&s, path, SB_CREATE, &o));
+    ck_assert_str_eq(sb_store_path(s), path);
+    ck_assert_int_eq(sb_store_mode(s), SB_CREATE);
+    ck_assert(!sb_store_is_parallel(s));
+    ck_assert(!sb_store_is_temporary(s));
+    ck_assert_int_eq(sb_store_rank(s), 0);
+    ck_assert_int_eq(sb_store_nranks(s), 1);
+    sb_dataset *ds = create(s, "d", 3, 1, ONE);
+    ck_assert_ptr_eq(sb_dataset_store(ds), s);
+    append_i32(ds, 3);
+    SBT_OK(sb_store_flush(s));
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    for (int lock = 0; lock <= 1; lock++) {
+        o.file_locking = lock;
+        SBT_OK(sb_store_open(&s, path, SB_READ, &o));
+        SBT_OK(sb_store_load_dataset(s, "d", &ds));
+        ck_assert_uint_eq(sb_dataset_size(ds), 1);
+        SBT_OK(sb_dataset_close(ds));
+        SBT_OK(sb_store_close(s));
+    }
+    o.version = 0;
+    SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
+    free(path);
+}
+END_TEST
+
+START_TEST(alignment_option) {
+    sb_store_options o;
+    sb_store_options_init(&o);
+    o.alignment = 65536;
+    o.alignment_threshold = 1;
+    char *path = sbt_join(dir, "aligned.h5");
+    sb_store *s = NULL;
+    SBT_OK(sb_store_open(&s, path, SB_CREATE, &o));
+    const char *const f2[] = {"x", "y"};
+    sb_dataset *ds = create(s, "d", 5, 2, f2);
+    int32_t x[3] = {1, 2, 3};
+    uint8_t y[3] = {4, 5, 6};
+    sb_array cols[2];
+    SBT_OK(sb_array_wrap(&cols[0], SB_INT32, 1, (uint64_t[]){3}, x));
+    SBT_OK(sb_array_wrap(&cols[1], SB_UINT8, 1, (uint64_t[]){3}, y));
+    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    const char *names[] = {"d/x", "d/y"};
+    for (int i = 0; i < 2; i++) {
+        hid_t d = H5Dopen2(f, names[i], H5P_DEFAULT);
+        haddr_t off = H5Dget_offset(d);
+        ck_assert_msg(off != HADDR_UNDEF && off % 65536 == 0, "%s at offset %llu", names[i],
+                      (unsigned long long)off);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    free(path);
+}
+END_TEST
+
+/* ---- temporary stores --------------------------------------------------- */
+
+static void fill_temporary(sb_store *s) {
+    ck_assert(sb_store_is_temporary(s));
+    ck_assert(!sb_store_is_parallel(s));
+    sb_dataset *ds = create(s, "aes/traces", 8, 1, ONE);
+    for (int i = 0; i < 5; i++)
+        append_i32(ds, i * 3);
+    SBT_OK(sb_dataset_add_asset_bytes(ds, "note", "abc", 3, false));
+    SBT_OK(sb_store_flush(s));
+    int32_t back[5];
+    SBT_OK(sb_dataset_read(ds, "x", 0, 5, back));
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(back[i], i * 3);
+    char **names;
+    size_t n;
+    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], "aes/traces");
+    sb_strings_free(names, n);
+    SBT_OK(sb_dataset_close(ds));
+}
+
+START_TEST(temporary_never_touches_existing_file) {
+    /* an HDF5 store and a non-HDF5 file both stay byte-identical */
+    sb_store *s = sbt_open(dir, "real.h5", SB_CREATE);
+    SBT_OK(sb_dataset_close(create(s, "on_disk", 4, 1, ONE)));
+    SBT_OK(sb_store_close(s));
+    char *real = sbt_join(dir, "real.h5");
+    char *junk = sbt_join(dir, "junk.bin");
+    ck_assert(sbt_write_file(junk, "\x00\x01junk", 6));
+    const char *paths[] = {real, junk};
+    for (int k = 0; k < 2; k++) {
+        unsigned char *before, *after;
+        size_t lb, la;
+        ck_assert(sbt_read_file(paths[k], &before, &lb));
+        SBT_OK(sb_store_temporary(&s, paths[k]));
+        fill_temporary(s);
+        /* the file's own dataset is not visible: the store starts empty in memory */
+        bool exists = true;
+        SBT_OK(sb_store_has_dataset(s, "on_disk", &exists));
+        ck_assert(!exists);
+        SBT_OK(sb_store_close(s));
+        ck_assert(sbt_read_file(paths[k], &after, &la));
+        ck_assert_uint_eq(la, lb);
+        ck_assert_mem_eq(before, after, lb);
+        free(before);
+        free(after);
+    }
+    ck_assert_int_eq(sbt_count_entries(dir), 2);
+    free(real);
+    free(junk);
+}
+END_TEST
+
+START_TEST(temporary_creates_no_file) {
+    char *path = sbt_join(dir, "ghost.h5");
+    sb_store *s;
+    SBT_OK(sb_store_temporary(&s, path));
+    fill_temporary(s);
+    ck_assert_str_eq(sb_store_path(s), path);
+    SBT_OK(sb_store_close(s));
+    ck_assert(!sbt_exists(path));
+    /* Python's Store(path, temporary=True): the open mode is ignored */
+    sb_store_options o;
+    sb_store_options_init(&o);
+    o.temporary = true;
+    SBT_OK(sb_store_open(&s, path, SB_READ, &o));
+    fill_temporary(s);
+    SBT_OK(sb_store_close(s));
+    SBT_OK(sb_store_open(&s, path, SB_CREATE_TRUNCATE, &o));
+    fill_temporary(s);
+    SBT_OK(sb_store_close(s));
+    ck_assert(!sbt_exists(path));
+    ck_assert_int_eq(sbt_count_entries(dir), 0);
+    /* a relative label, as Python allows, creates nothing in the working dir either */
+    SBT_OK(sb_store_temporary(&s, "sbtest-label-only"));
+    fill_temporary(s);
+    SBT_OK(sb_store_close(s));
+    ck_assert(!sbt_exists("sbtest-label-only"));
+    free(path);
+}
+END_TEST
+
+START_TEST(two_temporaries_same_name_are_independent) {
+    sb_store *a, *b;
+    SBT_OK(sb_store_temporary(&a, "same"));
+    SBT_OK(sb_store_temporary(&b, "same"));
+    SBT_OK(sb_dataset_close(create(a, "only_in_a", 2, 1, ONE)));
+    bool exists = true;
+    SBT_OK(sb_store_has_dataset(b, "only_in_a", &exists));
+    ck_assert(!exists);
+    SBT_OK(sb_store_close(a));
+    SBT_OK(sb_store_close(b));
+}
+END_TEST
+
+/* ---- create / load / list ---------------------------------------------- */
+
+START_TEST(create_errors) {
+    sb_store *s = sbt_open(dir, "c.h5", SB_CREATE);
+    sb_dataset *ds = create(s, "campaign", 4, 1, ONE);
+    sb_dataset *other = (sb_dataset *)&other;
+    SBT_ERR(sb_store_create_dataset(s, "campaign", 4, 1, ONE, &other), SB_ERR_EXISTS);
+    SBT_MSG_HAS("campaign");
+    SBT_ERR(sb_store_create_dataset(s, "nofields", 4, 0, NULL, &other), SB_ERR_INVALID);
+    SBT_MSG_HAS("nofields");
+    const char *const dup[] = {"plaintext", "key", "plaintext"};
+    SBT_ERR(sb_store_create_dataset(s, "dup", 4, 3, dup, &other), SB_ERR_INVALID);
+    SBT_MSG_HAS("plaintext");
+    const char *const empty_field[] = {"a", ""};
+    SBT_ERR(sb_store_create_dataset(s, "ef", 4, 2, empty_field, &other), SB_ERR_INVALID);
+    const char *const null_field[] = {"a", NULL};
+    SBT_ERR(sb_store_create_dataset(s, "nf", 4, 2, null_field, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(s, "", 4, 1, ONE, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(s, NULL, 4, 1, ONE, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(s, "a//b", 4, 1, ONE, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(s, "x", 4, 1, ONE, NULL), SB_ERR_INVALID);
+    /* nothing half-made stays behind */
+    char **names;
+    size_t n;
+    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], "campaign");
+    sb_strings_free(names, n);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(load_missing_and_non_datasets) {
+    sb_store *s = sbt_open(dir, "l.h5", SB_CREATE);
+    SBT_OK(sb_dataset_close(create(s, "aes/traces", 4, 1, ONE)));
+    sb_dataset *ds = (sb_dataset *)&ds;
+    SBT_ERR(sb_store_load_dataset(s, "nope", &ds), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("nope");
+    /* an intermediate group is not a dataset */
+    SBT_ERR(sb_store_load_dataset(s, "aes", &ds), SB_ERR_NOT_FOUND);
+    SBT_MSG_HAS("aes");
+    SBT_ERR(sb_store_load_dataset(s, "aes/traces/x", &ds), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_load_dataset(s, "aes/nope/deeper", &ds), SB_ERR_NOT_FOUND);
+    bool exists = true;
+    SBT_OK(sb_store_has_dataset(s, "aes", &exists));
+    ck_assert(!exists);
+    SBT_OK(sb_store_has_dataset(s, "nope/x", &exists));
+    ck_assert(!exists);
+    SBT_OK(sb_store_has_dataset(s, "aes/traces", &exists));
+    ck_assert(exists);
+    SBT_OK(sb_store_load_dataset(s, "aes/traces", &ds));
+    ck_assert_str_eq(sb_dataset_name(ds), "aes/traces");
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+static const char *const SORTED_NAMES[] = {"a", "aes/traces", "aes/traces2", "b/c/d", "zeta"};
+
+static sb_store *store_with_many(void) {
+    sb_store *s = sbt_open(dir, "m.h5", SB_CREATE);
+    /* created out of order, capacities 10*(index in SORTED_NAMES + 1) */
+    const int order[] = {4, 1, 0, 3, 2};
+    for (int k = 0; k < 5; k++) {
+        int i = order[k];
+        sb_dataset *ds = create(s, SORTED_NAMES[i], 10 * (uint64_t)(i + 1), 1, ONE);
+        for (int r = 0; r < i; r++)
+            append_i32(ds, r);
+        SBT_OK(sb_dataset_close(ds));
+    }
+    return s;
+}
+
+START_TEST(names_sorted_nested) {
+    sb_store *s = store_with_many();
+    for (int pass = 0; pass < 2; pass++) {
+        char **names = NULL;
+        size_t n = 0;
+        SBT_OK(sb_store_dataset_names(s, &names, &n));
+        ck_assert_uint_eq(n, 5);
+        for (size_t i = 0; i < n; i++)
+            ck_assert_str_eq(names[i], SORTED_NAMES[i]);
+        sb_strings_free(names, n);
+        SBT_OK(sb_store_close(s));
+        s = sbt_open(dir, "m.h5", SB_READ);
+    }
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+static bool keep_big(const sb_dataset_info *info, void *payload) {
+    int *calls = payload;
+    (*calls)++;
+    ck_assert_ptr_nonnull(info->name);
+    return info->capacity >= 30;
+}
+
+static bool keep_nonempty_a(const sb_dataset_info *info, void *payload) {
+    (void)payload;
+    return info->size > 0 && info->name[0] == 'a';
+}
+
+START_TEST(datasets_with_filter) {
+    sb_store *s = store_with_many();
+    int calls = 0;
+    char **names;
+    size_t n;
+    SBT_OK(sb_store_datasets(s, keep_big, &calls, &names, &n));
+    ck_assert_int_eq(calls, 5);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(names[0], "aes/traces2");
+    ck_assert_str_eq(names[1], "b/c/d");
+    ck_assert_str_eq(names[2], "zeta");
+    sb_strings_free(names, n);
+    SBT_OK(sb_store_datasets(s, keep_nonempty_a, NULL, &names, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(names[0], "aes/traces");
+    ck_assert_str_eq(names[1], "aes/traces2");
+    sb_strings_free(names, n);
+    SBT_OK(sb_store_datasets(s, NULL, NULL, &names, &n));
+    ck_assert_uint_eq(n, 5);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(names[i], SORTED_NAMES[i]);
+    sb_strings_free(names, n);
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+typedef struct walk { int seen; int stop_at; } walk;
+
+static int visit(const sb_dataset_info *info, void *payload) {
+    walk *w = payload;
+    ck_assert_str_eq(info->name, SORTED_NAMES[w->seen]);
+    ck_assert_uint_eq(info->capacity, 10 * (uint64_t)(w->seen + 1));
+    ck_assert_uint_eq(info->size, (uint64_t)w->seen);
+    w->seen++;
+    return w->seen == w->stop_at ? 42 : 0;
+}
+
+START_TEST(foreach_in_order_and_stops) {
+    sb_store *s = store_with_many();
+    walk w = {0, -1};
+    SBT_OK(sb_store_foreach_dataset(s, visit, &w));
+    ck_assert_int_eq(w.seen, 5);
+    w = (walk){0, 2};
+    ck_assert_int_eq(sb_store_foreach_dataset(s, visit, &w), 42);
+    ck_assert_int_eq(w.seen, 2);
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(empty_store_lists_nothing) {
+    sb_store *s = sbt_open(dir, "e.h5", SB_CREATE);
+    char **names = NULL;
+    size_t n = 7;
+    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    ck_assert_uint_eq(n, 0);
+    sb_strings_free(names, n);
+    walk w = {0, -1};
+    SBT_OK(sb_store_foreach_dataset(s, visit, &w));
+    ck_assert_int_eq(w.seen, 0);
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(created_never_written_reloads_fields) {
+    sb_store *s = sbt_open(dir, "n.h5", SB_CREATE);
+    const char *const f3[] = {"samples", "plaintext", "key"};
+    SBT_OK(sb_dataset_close(create(s, "fresh", 6, 3, f3)));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "n.h5", SB_READ_WRITE);
+    sb_dataset *ds;
+    SBT_OK(sb_store_load_dataset(s, "fresh", &ds));
+    ck_assert_uint_eq(sb_dataset_nfields(ds), 3);
+    ck_assert_uint_eq(sb_dataset_capacity(ds), 6);
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(sb_dataset_field(ds, i), f3[i]);
+        sb_field_info fi;
+        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        ck_assert(!fi.defined);
+    }
+    int16_t samples[4] = {1, -2, 3, -4};
+    uint8_t pt[2] = {9, 8};
+    uint8_t key = 5;
+    sb_array row[3];
+    SBT_OK(sb_array_wrap(&row[0], SB_INT16, 1, (uint64_t[]){4}, samples));
+    SBT_OK(sb_array_wrap(&row[1], SB_UINT8, 1, (uint64_t[]){2}, pt));
+    SBT_OK(sb_array_wrap(&row[2], SB_UINT8, 0, NULL, &key));
+    SBT_OK(sb_dataset_append(ds, row));
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+
+    s = sbt_open(dir, "n.h5", SB_READ);
+    SBT_OK(sb_store_load_dataset(s, "fresh", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_str_eq(sb_dataset_field(ds, i), f3[i]);
+    int16_t back[4];
+    SBT_OK(sb_dataset_read(ds, "samples", 0, 1, back));
+    ck_assert_mem_eq(back, samples, sizeof samples);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(closed_store_leaves_closed_handles) {
+    sb_store *s = sbt_open(dir, "h.h5", SB_CREATE);
+    sb_dataset *ds = create(s, "d", 4, 1, ONE);
+    append_i32(ds, 1);
+    SBT_OK(sb_store_close(s));
+    int32_t v = 2, back;
+    sb_array a;
+    SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
+    SBT_FAILS(sb_dataset_append(ds, &a));
+    SBT_FAILS(sb_dataset_extend(ds, &a));
+    SBT_FAILS(sb_dataset_read(ds, "x", 0, 1, &back));
+    SBT_FAILS(sb_dataset_reset(ds));
+    SBT_FAILS(sb_dataset_flush(ds));
+    SBT_FAILS(sb_dataset_add_asset_bytes(ds, "a", "b", 1, false));
+    sb_array got;
+    SBT_FAILS(sb_dataset_get(ds, "x", &got));
+    char **names;
+    size_t n;
+    SBT_FAILS(sb_dataset_asset_names(ds, &names, &n));
+    ck_assert_ptr_null(sb_dataset_store(ds));
+    sb_dataset_close(ds);
+
+    /* the rows written before the close are in the file */
+    s = sbt_open(dir, "h.h5", SB_READ);
+    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 1);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+START_TEST(null_handles_are_errors) {
+    SBT_ERR(sb_store_close(NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_store_flush(NULL), SB_ERR_INVALID);
+    sb_dataset *ds;
+    SBT_ERR(sb_store_load_dataset(NULL, "x", &ds), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(NULL, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_close(NULL), SB_ERR_INVALID);
+    char **names;
+    size_t n;
+    SBT_ERR(sb_store_dataset_names(NULL, &names, &n), SB_ERR_INVALID);
+}
+END_TEST
+
+int main(void) {
+    Suite *su = suite_create("store");
+    TCase *tc = tcase_create("serial");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, mode_parse_and_string);
+    tcase_add_test(tc, read_modes_need_existing_file);
+    tcase_add_test(tc, mode_r_is_read_only);
+    tcase_add_test(tc, mode_r_plus_writes_existing);
+    tcase_add_test(tc, mode_w_truncates);
+    tcase_add_test(tc, mode_w_dash_refuses_existing);
+    tcase_add_test(tc, mode_a_opens_or_creates);
+    tcase_add_test(tc, open_not_hdf5_is_format_error);
+    tcase_add_test(tc, open_damaged_hdf5_is_format_error);
+    tcase_add_test(tc, open_bad_arguments);
+    tcase_add_test(tc, options_and_getters);
+    tcase_add_test(tc, alignment_option);
+    tcase_add_test(tc, temporary_never_touches_existing_file);
+    tcase_add_test(tc, temporary_creates_no_file);
+    tcase_add_test(tc, two_temporaries_same_name_are_independent);
+    tcase_add_test(tc, create_errors);
+    tcase_add_test(tc, load_missing_and_non_datasets);
+    tcase_add_test(tc, names_sorted_nested);
+    tcase_add_test(tc, datasets_with_filter);
+    tcase_add_test(tc, foreach_in_order_and_stops);
+    tcase_add_test(tc, empty_store_lists_nothing);
+    tcase_add_test(tc, created_never_written_reloads_fields);
+    tcase_add_test(tc, closed_store_leaves_closed_handles);
+    tcase_add_test(tc, null_handles_are_errors);
+    suite_add_tcase(su, tc);
+    SRunner *sr = srunner_create(su);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
