@@ -755,6 +755,33 @@ START_TEST(bad_row_arrays) {
 }
 END_TEST
 
+START_TEST(wrong_field_count_writes_nothing) {
+    sb_store *s = open_store(SB_CREATE);
+    sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
+    append_rows(ds, 0, 1);
+    int16_t sv[4];
+    uint8_t k;
+    float m[6];
+    sb_array row[3];
+    make_row(1, sv, &k, m, row);
+    SBT_ERR(sb_dataset_append_n(ds, 2, row), SB_ERR_INVALID);
+    SBT_MSG_HAS("3 fields");
+    SBT_ERR(sb_dataset_append_n(ds, 4, row), SB_ERR_INVALID);
+    sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){1, 4}, sv), arr(SB_UINT8, 1, (uint64_t[]){1}, &k),
+                        arr(SB_FLOAT32, 3, (uint64_t[]){1, 2, 3}, m)};
+    SBT_ERR(sb_dataset_extend_n(ds, 2, cols), SB_ERR_INVALID);
+    check_nothing_written(s, ds, 1);
+    s = open_store(SB_READ_WRITE);
+    ds = load(s, "ds_one");
+    SBT_OK(sb_dataset_append_n(ds, 3, row));
+    SBT_OK(sb_dataset_extend_n(ds, 3, cols));
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    check_rows(ds, 0, 2);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
 int main(void) {
     Suite *su = suite_create("dataset");
     TCase *tc = tcase_create("serial");
@@ -777,6 +804,7 @@ int main(void) {
     tcase_add_test(tc, write_buffer);
     tcase_add_test(tc, store_option_buffer_and_store_close_flushes);
     tcase_add_test(tc, bad_row_arrays);
+    tcase_add_test(tc, wrong_field_count_writes_nothing);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
