@@ -46,7 +46,7 @@ configure_build() { # dir, cmake args...
 
 run_main() {
   configure_build "$build_root/main" -DSB_MPI_FLAVOR=openmpi -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  (cd "$build_root/main" && ctest -j "$jobs" --output-on-failure --timeout 900)
+  (cd "$build_root/main" && ctest -j "$jobs" --output-on-failure --timeout 900 -LE valgrind)
 }
 run_asan() {
   configure_build "$build_root/asan" -DSB_MPI_FLAVOR=openmpi -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
