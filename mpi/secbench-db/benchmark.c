@@ -1,0 +1,248 @@
+/* benchmark: the workload of Python's `secbench-db benchmark`: for sizes
+ * 1000, 10000, ... up to --max-size, a dataset of int8 traces (1000 samples)
+ * and 16-byte plaintexts is written in chunks, then read back in chunks.
+ * Under MPI each chunk is split across the ranks (collective extend and
+ * collective read), and what is read back is compared with what was written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mpi.h>
+
+#include "cli.h"
+#include "db.h"
+#include "progress.h"
+
+#define SAMPLES 1000
+#define PT_BYTES 16
+#define ROW_BYTES (SAMPLES + PT_BYTES)
+#define DEFAULT_CHUNK 10000
+#define DEFAULT_MAX 100000
+#define MIN_SIZE 1000
+
+static const char benchmark_help[] =
+    "Usage: secbench-db benchmark STORE [--chunk-size N] [--max-size N] [--progress]\n"
+    "\n"
+    "Time the storage of traces: for sizes 1000, 10000, ... up to --max-size, create\n"
+    "a dataset bench_SIZE of int8 traces of 1000 samples plus 16-byte uint8\n"
+    "plaintexts, write it in chunks of --chunk-size rows, then read it back in\n"
+    "chunks and check the data. Under mpirun/srun each chunk is split across the\n"
+    "ranks. STORE is created, or TRUNCATED if it exists: give a scratch path. It\n"
+    "is kept afterwards.\n"
+    "\n"
+    "Prints on stdout one line per phase, `label,seconds,MB/s`, for example\n"
+    "  write_1000,0.012345,82.3\n"
+    "  read_1000,0.004567,222.5\n"
+    "(MB = 10^6 bytes of trace and plaintext data).\n"
+    "\n"
+    "Options:\n"
+    "  --chunk-size N  rows per chunk, over all ranks (default 10000)\n"
+    "  --max-size N    largest dataset, at least 1000 (default 100000)\n"
+    "  --progress      show progress and rate on stderr (default: only when\n"
+    "                  stderr is a terminal)\n"
+    "  -h, --help      show this help\n";
+
+typedef struct bench {
+    sb_store *store;
+    uint64_t chunk;
+    bool progress;
+    int8_t *traces;     /* this rank's share of one chunk, written every round */
+    uint8_t *pts;
+    int8_t *traces_in;  /* what is read back */
+    uint8_t *pts_in;
+} bench;
+
+/* This rank's rows of a round of `rows` rows: [lo, hi). */
+static void share(uint64_t rows, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t r = (uint64_t)cli_rank(), n = (uint64_t)cli_nranks();
+    *lo = rows * r / n;
+    *hi = rows * (r + 1) / n;
+}
+
+static void fill(bench *b, uint64_t rows)
+{
+    /* xorshift64: cheap, and different on every rank. */
+    uint64_t s = 0x9E3779B97F4A7C15ull ^ ((uint64_t)cli_rank() + 1) * 0xBF58476D1CE4E5B9ull;
+    for (uint64_t i = 0; i < rows * SAMPLES; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        b->traces[i] = (int8_t)(s >> 56);
+    }
+    for (uint64_t i = 0; i < rows * PT_BYTES; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+        b->pts[i] = (uint8_t)(s >> 56);
+    }
+}
+
+/* Every rank fails together: a local failure becomes everyone's. */
+static bool all_ok(bool ok)
+{
+    int mine = ok ? 1 : 0, all = 0;
+    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return all == 1;
+}
+
+static void report_line(const char *phase, uint64_t size, double seconds)
+{
+    double mb = (double)size * ROW_BYTES / 1e6;
+    if (cli_rank() != 0)
+        return;
+    printf("%s_%llu,%.6f,%.1f\n", phase, (unsigned long long)size, seconds,
+           seconds > 0 ? mb / seconds : 0.0);
+    fflush(stdout);
+}
+
+static bool write_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
+{
+    cli_progress meter;
+    char label[64];
+    double t0;
+    snprintf(label, sizeof label, "write_%llu", (unsigned long long)size);
+    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
+                       size, ROW_BYTES);
+    MPI_Barrier(MPI_COMM_WORLD);
+    t0 = MPI_Wtime();
+    for (uint64_t done = 0; done < size;) {
+        uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
+        sb_array cols[2];
+        share(rows, &lo, &hi);
+        cols[0] = (sb_array){.dtype = SB_INT8, .ndim = 2, .shape = {hi - lo, SAMPLES},
+                             .data = b->traces};
+        cols[1] = (sb_array){.dtype = SB_UINT8, .ndim = 2, .shape = {hi - lo, PT_BYTES},
+                             .data = b->pts};
+        if (sb_dataset_extend(ds, cols) != 0) {
+            db_report(label);
+            return false;
+        }
+        done += rows;
+        cli_progress_update(&meter, done);
+    }
+    if (sb_store_flush(b->store) != 0) {
+        db_report(label);
+        return false;
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    *seconds = MPI_Wtime() - t0;
+    cli_progress_finish(&meter, size);
+    return true;
+}
+
+static bool read_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
+{
+    cli_progress meter;
+    char label[64];
+    bool same = true;
+    double t0;
+    snprintf(label, sizeof label, "read_%llu", (unsigned long long)size);
+    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
+                       size, ROW_BYTES);
+    MPI_Barrier(MPI_COMM_WORLD);
+    t0 = MPI_Wtime();
+    for (uint64_t done = 0; done < size;) {
+        uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
+        share(rows, &lo, &hi);
+        if (sb_dataset_read_all(ds, "data", done + lo, hi - lo, b->traces_in) != 0 ||
+            sb_dataset_read_all(ds, "plaintext", done + lo, hi - lo, b->pts_in) != 0) {
+            db_report(label);
+            return false;
+        }
+        /* The same rows were written every round, at the same share. */
+        same = same && memcmp(b->traces_in, b->traces, (hi - lo) * SAMPLES) == 0 &&
+               memcmp(b->pts_in, b->pts, (hi - lo) * PT_BYTES) == 0;
+        done += rows;
+        cli_progress_update(&meter, done);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    *seconds = MPI_Wtime() - t0;
+    if (!same)
+        cli_error_local("%s: the rows read back differ from the rows written", label);
+    if (!all_ok(same))
+        return false;
+    cli_progress_finish(&meter, size);
+    return true;
+}
+
+static bool run_size(bench *b, uint64_t size)
+{
+    const char *fields[] = {"data", "plaintext"};
+    char name[64];
+    sb_dataset *ds;
+    double wsec = 0, rsec = 0;
+    bool ok;
+    snprintf(name, sizeof name, "bench_%llu", (unsigned long long)size);
+    if (sb_store_create_dataset(b->store, name, size, 2, fields, &ds) != 0) {
+        db_report(name);
+        return false;
+    }
+    ok = write_phase(b, ds, size, &wsec);
+    if (ok)
+        report_line("write", size, wsec);
+    ok = ok && read_phase(b, ds, size, &rsec);
+    if (ok)
+        report_line("read", size, rsec);
+    if (sb_dataset_close(ds) != 0 && ok) {
+        db_report(name);
+        ok = false;
+    }
+    return ok;
+}
+
+int db_cmd_benchmark(int argc, char **argv)
+{
+    bench b = {.chunk = DEFAULT_CHUNK};
+    uint64_t max_size = DEFAULT_MAX;
+    const cli_option opts[] = {
+        {"chunk-size", 0, CLI_OPT_U64, &b.chunk},
+        {"max-size", 0, CLI_OPT_U64, &max_size},
+        {"progress", 0, CLI_OPT_FLAG, &b.progress},
+    };
+    const char *const pos_names[] = {"STORE"};
+    const char *pos[1];
+    size_t npos, rows;
+    bool ok = true;
+
+    switch (cli_parse("benchmark", argc, argv, opts, sizeof opts / sizeof opts[0], pos_names,
+                      1, 1, pos, &npos)) {
+    case CLI_PARSE_HELP: db_print(benchmark_help); return CLI_EXIT_OK;
+    case CLI_PARSE_ERROR: return CLI_EXIT_USAGE;
+    case CLI_PARSE_OK: break;
+    }
+    if (b.chunk == 0) {
+        cli_usage_error("benchmark", "--chunk-size must be at least 1");
+        return CLI_EXIT_USAGE;
+    }
+    if (max_size < MIN_SIZE) {
+        cli_usage_error("benchmark", "--max-size must be at least %d, got %llu", MIN_SIZE,
+                        (unsigned long long)max_size);
+        return CLI_EXIT_USAGE;
+    }
+    /* At least the largest share of one chunk on any rank. */
+    rows = (size_t)((b.chunk < max_size ? b.chunk : max_size) / (uint64_t)cli_nranks() + 1);
+    b.traces = malloc(rows * SAMPLES);
+    b.pts = malloc(rows * PT_BYTES);
+    b.traces_in = malloc(rows * SAMPLES);
+    b.pts_in = malloc(rows * PT_BYTES);
+    if (!all_ok(b.traces && b.pts && b.traces_in && b.pts_in)) {
+        cli_error("cannot allocate a chunk of %llu rows; lower --chunk-size",
+                  (unsigned long long)b.chunk);
+        ok = false;
+    }
+    if (ok) {
+        fill(&b, rows);
+        ok = db_open_store(pos[0], SB_CREATE_TRUNCATE, &b.store) == 0;
+    }
+    for (uint64_t size = MIN_SIZE; ok && size <= max_size; size *= 10) {
+        ok = run_size(&b, size);
+        if (size > UINT64_MAX / 10)
+            break;
+    }
+    if (b.store && sb_store_close(b.store) != 0 && ok) {
+        db_report("closing the store");
+        ok = false;
+    }
+    free(b.traces);
+    free(b.pts);
+    free(b.traces_in);
+    free(b.pts_in);
+    return ok ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+}
