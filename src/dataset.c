@@ -178,7 +178,7 @@ bool sb__is_asset(hid_t obj)
 /* ---- create ------------------------------------------------------------- */
 
 static int check_create_args(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
-                             const char *const *fields, sb_dataset **out)
+                             const char *const *fields, bool allow_no_field, sb_dataset **out)
 {
     if (!out)
         return sb__error(SB_ERR_INVALID, "sb_store_create_dataset: out is NULL");
@@ -190,7 +190,7 @@ static int check_create_args(sb_store *s, const char *name, uint64_t capacity, s
     if (capacity > (uint64_t)INT64_MAX)
         return sb__error(SB_ERR_INVALID, "dataset '%s': capacity %" PRIu64 " is above 2^63-1", name,
                          capacity);
-    if (nfields == 0 || !fields)
+    if ((nfields == 0 && !allow_no_field) || (nfields > 0 && !fields))
         return sb__error(SB_ERR_INVALID, "dataset '%s': at least one field is required", name);
     for (size_t i = 0; i < nfields; i++) {
         if (!fields[i] || !fields[i][0])
@@ -223,7 +223,7 @@ static int create_local(sb_store *s, const char *name, uint64_t capacity, size_t
     if (rc == 0)
         rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
     if (rc == 0)
-        rc = sb__attr_write_strings(g, SB_ATTR_FIELDS, nfields, fields);
+        rc = nfields ? sb__attr_write_strings(g, SB_ATTR_FIELDS, nfields, fields) : 0;
     sb_dataset *ds = NULL;
     if (rc == 0)
         rc = sb__dataset_alloc(s, name, g, capacity, 0, &ds);
@@ -244,7 +244,13 @@ static int create_local(sb_store *s, const char *name, uint64_t capacity, size_t
 int sb_store_create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
                             const char *const *fields, sb_dataset **out)
 {
-    int rc = check_create_args(s, name, capacity, nfields, fields, out);
+    return sb__create_dataset(s, name, capacity, nfields, fields, false, out);
+}
+
+int sb__create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
+                       const char *const *fields, bool allow_no_field, sb_dataset **out)
+{
+    int rc = check_create_args(s, name, capacity, nfields, fields, allow_no_field, out);
     if (out)
         *out = NULL;
     if (rc < 0 && (!s || s->file < 0 || !s->parallel))

@@ -144,7 +144,7 @@ static int export_dataset(sb_store *src, const char *name, sb_store *dst,
         for (size_t i = 0; i < from->nfields; i++)
             fields[i] = from->fields[i].name;
         uint64_t capacity = o->shrink ? from->size : from->capacity;
-        rc = sb_store_create_dataset(dst, new_name, capacity, from->nfields, fields, &to);
+        rc = sb__create_dataset(dst, new_name, capacity, from->nfields, fields, true, &to);
     }
     free(fields);
     bool created = rc == 0;

@@ -156,6 +156,10 @@ struct sb_dataset {
 };
 
 int sb__dataset_check(const sb_dataset *ds, const char *what);
+/* sb_store_create_dataset, also for the copy of a dataset Python left without
+ * any field (created, never written): export must carry it over. */
+int sb__create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
+                       const char *const *fields, bool allow_no_field, sb_dataset **out);
 int sb__dataset_write_size(sb_dataset *ds, uint64_t size);
 int sb__dataset_alloc(sb_store *s, const char *name, hid_t group, uint64_t capacity,
                       uint64_t size, sb_dataset **out);

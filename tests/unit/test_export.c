@@ -277,6 +277,50 @@ START_TEST(empty_and_never_written) {
 }
 END_TEST
 
+/* Python's reference store: "empty" is a dataset Python created and never
+ * wrote, so it has no field at all; its copy must still be a dataset. */
+START_TEST(python_datasets_export) {
+    const char *ref = getenv("SB_REFERENCE_H5");
+    ck_assert_msg(ref != NULL, "SB_REFERENCE_H5 is not set (ctest sets it)");
+    sb_store *py;
+    SBT_OK(sb_store_open(&py, ref, SB_READ, NULL));
+    SBT_OK(sb_store_export_dataset(py, "empty", dst, NULL, false, 3));
+    SBT_OK(sb_store_export_dataset(py, "aes/traces", dst, "traces", true, 7));
+    sb_dataset *a, *b;
+    SBT_OK(sb_store_load_dataset(dst, "empty", &a));
+    ck_assert_uint_eq(sb_dataset_capacity(a), 5);
+    ck_assert_uint_eq(sb_dataset_size(a), 0);
+    ck_assert_uint_eq(sb_dataset_nfields(a), 0);
+    SBT_OK(sb_dataset_close(a));
+    SBT_OK(sb_store_load_dataset(py, "aes/traces", &a));
+    SBT_OK(sb_store_load_dataset(dst, "traces", &b));
+    ck_assert_uint_eq(sb_dataset_capacity(b), sb_dataset_size(a));
+    ck_assert_uint_eq(sb_dataset_nfields(b), sb_dataset_nfields(a));
+    for (size_t i = 0; i < sb_dataset_nfields(a); i++) {
+        sb_array x, y;
+        ck_assert_str_eq(sb_dataset_field(a, i), sb_dataset_field(b, i));
+        SBT_OK(sb_dataset_get(a, sb_dataset_field(a, i), &x));
+        SBT_OK(sb_dataset_get(b, sb_dataset_field(b, i), &y));
+        ck_assert_int_eq(x.dtype, y.dtype);
+        ck_assert_uint_eq(sb_array_nbytes(&x), sb_array_nbytes(&y));
+        ck_assert_mem_eq(x.data, y.data, sb_array_nbytes(&x));
+        sb_array_release(&x);
+        sb_array_release(&y);
+    }
+    void *p1, *p2;
+    size_t n1, n2;
+    SBT_OK(sb_dataset_get_asset_bytes(a, "meta", &p1, &n1));
+    SBT_OK(sb_dataset_get_asset_bytes(b, "meta", &p2, &n2));
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_mem_eq(p1, p2, n1);
+    sb_free(p1);
+    sb_free(p2);
+    SBT_OK(sb_dataset_close(a));
+    SBT_OK(sb_dataset_close(b));
+    SBT_OK(sb_store_close(py));
+}
+END_TEST
+
 typedef struct progress { uint64_t calls, last_done, total; } progress;
 
 static void on_progress(uint64_t done, uint64_t total, void *payload) {
@@ -323,6 +367,7 @@ int main(void) {
     tcase_add_test(tc, existing_destination_refused);
     tcase_add_test(tc, export_errors);
     tcase_add_test(tc, empty_and_never_written);
+    tcase_add_test(tc, python_datasets_export);
     tcase_add_test(tc, export_ext_options);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
