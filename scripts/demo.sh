@@ -16,7 +16,7 @@ cmake --build "$build" -j 2 >/dev/null
 bin="$build/mpi"
 mpiexec=$(sed -n 's/^MPIEXEC_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
 launch=("$mpiexec" -n "$ranks")
-if "$mpiexec" --version 2>/dev/null | grep -q 'Open MPI'; then
+if "$mpiexec" --version 2>/dev/null | grep -qE 'Open MPI|OpenRTE'; then
   launch+=(--oversubscribe)
   [ "$(id -u)" -ne 0 ] || launch+=(--allow-run-as-root)
 fi
