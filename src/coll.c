@@ -56,7 +56,9 @@ static int spread_failure(sb_store *s, int local_rc, uint64_t failing_key)
     int rc = MPI_Bcast(&msg, (int)sizeof msg, MPI_BYTE, root, s->comm);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "broadcast of an error");
-    if (s->rank != root) {
+    /* A rank that failed the same way keeps its own (identical) message. */
+    bool same = local_rc == msg.code && strcmp(sb_last_error_message(), msg.message) == 0;
+    if (s->rank != root && !same) {
         char text[SB_ERRMSG_MAX + 32];
         /* Say which rank failed: on another rank the cause is not local. */
         snprintf(text, sizeof text, "rank %d: %.*s", root, SB_ERRMSG_MAX - 32, msg.message);

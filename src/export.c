@@ -90,10 +90,11 @@ static int copy_rows(sb_dataset *from, sb_dataset *to, const sb_export_options *
             sb_field *ff = &from->fields[i], *tf = &to->fields[i];
             if (!ff->defined)
                 continue;
+            /* A rank whose read failed still takes part in the write (with
+             * nothing), so one agreement covers both. */
             local = sb__field_read(from, ff, start, count, buf, s->parallel);
-            rc = sb__coll_agree(s, local);
-            if (rc == 0)
-                rc = sb__coll_agree(s, sb__field_write(to, tf, start, count, buf, s->parallel));
+            int w = sb__field_write(to, tf, start, local == 0 ? count : 0, buf, s->parallel);
+            rc = sb__coll_agree(s, local < 0 ? local : w);
         }
         if (rc == 0 && o->progress && s->rank == 0) {
             uint64_t done = (round + 1) * per_round * chunk;

@@ -201,7 +201,8 @@ int sb__field_read(sb_dataset *ds, sb_field *f, uint64_t offset, uint64_t nrows,
         return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot select rows of field '%s'", ds->name,
                             f->name);
     char dummy = 0;
-    herr_t st = H5Dread(f->dset, f->type, mem, file, collective ? s->dxpl_coll : s->dxpl_indep,
+    bool coll = collective && s->collective_reads;
+    herr_t st = H5Dread(f->dset, f->type, mem, file, coll ? s->dxpl_coll : s->dxpl_indep,
                         nrows ? data : &dummy);
     H5Sclose(mem);
     H5Sclose(file);

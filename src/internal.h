@@ -88,6 +88,7 @@ struct sb_store {
     sb_store_options opts;
     hid_t dxpl_coll;   /* collective MPI-IO transfer (H5P_DEFAULT when serial) */
     hid_t dxpl_indep;  /* independent transfer */
+    bool collective_reads; /* false where the MPI-IO layer reads wrong data collectively */
     sb_dataset *open_datasets;
 };
 

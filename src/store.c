@@ -49,6 +49,7 @@ void sb_store_options_init(sb_store_options *opts)
     opts->info = MPI_INFO_NULL;
     opts->collective_metadata = true;
     opts->file_locking = -1;
+    opts->collective_reads = -1;
 }
 
 const char *sb_store_path(const sb_store *s) { return s ? s->path : NULL; }
@@ -287,6 +288,27 @@ static int open_file(sb_store *s)
     return 0;
 }
 
+/* Open MPI 4.1.0-4.1.4's OMPIO reads wrong data in collective reads that use
+ * data sieving (open-mpi/ompi#10546, fixed in 4.1.5). Independent reads of
+ * our contiguous row ranges never sieve. */
+static bool collective_reads_safe(void)
+{
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(version, &len);
+    const char *v = strstr(version, "Open MPI v4.1.");
+    if (!v)
+        return true;
+    int patch = atoi(v + strlen("Open MPI v4.1."));
+    if (patch >= 5)
+        return true;
+    const char *io = getenv("OMPI_MCA_io");
+    const char *ds = getenv("OMPI_MCA_fbtl_posix_read_datasieving");
+    if (io && strstr(io, "romio") && !strstr(io, "^romio"))
+        return true;
+    return ds && strcmp(ds, "0") == 0;
+}
+
 static int setup_parallel(sb_store *s, const sb_store_options *o)
 {
     int initialized = 0, finalized = 0;
@@ -302,6 +324,7 @@ static int setup_parallel(sb_store *s, const sb_store_options *o)
     MPI_Comm_size(s->comm, &s->nranks);
     if (o->info != MPI_INFO_NULL && MPI_Info_dup(o->info, &s->info) != MPI_SUCCESS)
         return sb__error(SB_ERR_INVALID, "store '%s': cannot duplicate the MPI_Info", s->path);
+    s->collective_reads = o->collective_reads < 0 ? collective_reads_safe() : o->collective_reads > 0;
     s->dxpl_coll = H5Pcreate(H5P_DATASET_XFER);
     s->dxpl_indep = H5Pcreate(H5P_DATASET_XFER);
     if (s->dxpl_coll < 0 || s->dxpl_indep < 0 ||

@@ -65,6 +65,14 @@ typedef struct sb_store_options {
      * environment variable still wins), 0 = off (file systems mounted
      * without flock, e.g. some Lustre), 1 = on. */
     int file_locking;
+    /* Parallel stores: collective reads (sb_dataset_read_all, export).
+     * -1 = auto: collective, except on Open MPI 4.1.0-4.1.4 with its OMPIO
+     * I/O layer, whose read data sieving returns wrong data in some collective
+     * reads (open-mpi/ompi#10546; Debian 12 ships 4.1.4): there the reads are
+     * done independently unless OMPI_MCA_io selects ROMIO or
+     * OMPI_MCA_fbtl_posix_read_datasieving=0. 0 = always independent,
+     * 1 = always collective. */
+    int collective_reads;
     /* HDF5 metadata block aggregation size and sieve buffer, 0 = HDF5 default. */
     uint64_t meta_block_size;
     uint64_t sieve_buffer_size;
