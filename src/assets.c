@@ -281,6 +281,11 @@ static int view_open(sb_dataset *ds, const char *name, asset_view *v)
 static int read_view(sb_dataset *ds, const char *name, asset_view *v, hid_t memtype, void **out,
                      size_t *len)
 {
+    /* Variable-length data would come back as heap pointers, not bytes. */
+    if (H5Tis_variable_str(memtype) > 0 || H5Tdetect_class(memtype, H5T_VLEN) > 0 ||
+        H5Tget_class(memtype) == H5T_REFERENCE)
+        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' holds variable-length data; only "
+                         "fixed-size assets can be read", ds->name, name);
     size_t elem = H5Tget_size(memtype);
     if (elem == 0 || (v->npoints > 0 && v->npoints > SIZE_MAX / elem))
         return sb__error(SB_ERR_FORMAT, "dataset '%s': asset '%s' is too large", ds->name, name);
@@ -396,7 +401,19 @@ int sb_dataset_get_json_asset(sb_dataset *ds, const char *name, cJSON **json)
     int rc = sb_dataset_get_asset_bytes(ds, name, &text, &len);
     if (rc < 0)
         return rc;
-    cJSON *doc = cJSON_ParseWithLength(text, len);
+    const char *end = NULL;
+    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    /* Like Python's json.loads: only white space may follow the document. */
+    while (doc && end && (size_t)(end - (const char *)text) < len &&
+           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r' || *end == '\0'))
+        end++;
+    if (doc && end && (size_t)(end - (const char *)text) < len) {
+        cJSON_Delete(doc);
+        long off = (long)(end - (const char *)text);
+        free(text);
+        return sb__error(SB_ERR_FORMAT, "dataset '%s': asset '%s' is not valid JSON (extra data at byte %ld)",
+                         ds->name, name, off);
+    }
     if (!doc) {
         const char *at = cJSON_GetErrorPtr();
         long off = at ? (long)(at - (const char *)text) : -1;

@@ -413,6 +413,9 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
     if (!sb__path_exists(s->file, name))
         return sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
     H5O_info_t info;
+    if (H5Oexists_by_name(s->file, name, H5P_DEFAULT) <= 0)
+        return sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s' (a link to nothing)",
+                         s->path, name);
     if (H5Oget_info_by_name2(s->file, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
         return sb__h5_error(SB_ERR_FORMAT, "cannot inspect '%s' in store '%s'", name, s->path);
     if (info.type != H5O_TYPE_GROUP)

@@ -203,8 +203,11 @@ static hid_t make_fapl(sb_store *s)
         H5Pset_file_locking(fapl, o->file_locking > 0, 1);
     if (o->meta_block_size > 0)
         H5Pset_meta_block_size(fapl, o->meta_block_size);
-    if (o->sieve_buffer_size > 0)
-        H5Pset_sieve_buf_size(fapl, o->sieve_buffer_size);
+    /* HDF5's sieve buffer would hold written rows in memory past the
+     * H5Dwrite that returned success, so a later flush could write the size
+     * covering them and then fail to write them (a full disk). Off unless
+     * asked for: rows reach the OS before their size does. */
+    H5Pset_sieve_buf_size(fapl, o->sieve_buffer_size);
     return fapl;
 }
 

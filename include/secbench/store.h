@@ -73,8 +73,12 @@ typedef struct sb_store_options {
      * OMPI_MCA_fbtl_posix_read_datasieving=0. 0 = always independent,
      * 1 = always collective. */
     int collective_reads;
-    /* HDF5 metadata block aggregation size and sieve buffer, 0 = HDF5 default. */
+    /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;
+    /* HDF5's raw-data sieve buffer of serial stores, 0 = off (the default).
+     * Off, every write of rows reaches the OS before the size that covers
+     * it; on, small appends are cheaper but a failing disk can leave a size
+     * that covers rows that were never written. */
     uint64_t sieve_buffer_size;
 } sb_store_options;
 

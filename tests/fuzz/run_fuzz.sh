@@ -1,0 +1,106 @@
+#!/bin/bash
+# Build the libFuzzer target with clang and fuzz the store reader.
+#   tests/fuzz/run_fuzz.sh [SECONDS]      (default 60, the CI run; 0 only
+#                                          replays and classifies the artifacts)
+# Env: SB_FUZZ_BUILD (build dir, default ../build-fuzz beside the repo),
+#      SB_FUZZ_WORK (corpus, artifacts, reports; default $SB_FUZZ_BUILD/fuzz-work),
+#      SB_FUZZ_JOBS (parallel fuzzing processes, default 1).
+# Exit status: 1 if a crash in the library (src/) was found, else 0.
+# Seeds: the bad-input corpus (tests/reliability/make_corpus.py), the Python
+# reference store and small valid stores. Every crash found is replayed and
+# told apart by its stack: top frames in src/ (a library bug: the input is
+# kept in tests/fuzz/crashes/ and the script fails) or in libhdf5 (HDF5's own
+# bug: kept in tests/fuzz/hdf5-crashes/, reported). Reports with the stacks go
+# to $SB_FUZZ_WORK/reports/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+secs=${1:-60}
+build=${SB_FUZZ_BUILD:-$(cd "$root/.." && pwd)/build-fuzz}
+work=${SB_FUZZ_WORK:-$build/fuzz-work}
+jobs=${SB_FUZZ_JOBS:-1}
+python=/usr/bin/python3
+
+cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DSB_FUZZ=ON \
+      -DSB_BUILD_PROGRAMS=OFF -DSB_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target sb_fuzz_store
+bin=$build/tests/fuzz/sb_fuzz_store
+
+mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts" "$work/reports"
+"$python" "$root/tests/reliability/make_corpus.py" "$work/seed-src" >/dev/null
+cp "$work"/seed-src/*.h5 "$work/seeds/"
+for ref in "$root/tests/data/secbench-reference.h5" "$root/../shared/reference/secbench-reference.h5"; do
+    if [ -f "$ref" ]; then cp "$ref" "$work/seeds/reference.h5"; break; fi
+done
+
+export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+[ "$secs" -gt 0 ] && echo "fuzzing for $secs s with $jobs job(s); corpus $work/corpus"
+fuzz_rc=0
+set +e
+# Fork mode goes on after a crash (HDF5 has its own), so one run collects
+# every kind of crash it meets instead of stopping at the first.
+[ "$secs" -gt 0 ] && "$bin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+       -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=131072 \
+       -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$work/seeds" \
+       >"$work/fuzz.log" 2>&1
+[ "$secs" -gt 0 ] && fuzz_rc=$?
+set -e
+grep -E "^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs|INFO: fuzzed for)" "$work/fuzz.log" | tail -n 12 || true
+grep -E "^#[0-9]+: cov:" "$work/fuzz.log" | tail -n 1 || true
+
+# Tell HDF5's crashes from ours by the first frame that is neither the
+# sanitizer/libFuzzer runtime nor libc; print "kind signature".
+classify() {
+    awk '
+        /ERROR: (AddressSanitizer|LeakSanitizer)/ && !err { err = $0; sub(/.*Sanitizer: /, "", err); sub(/ on .*/, "", err); gsub(/ /, "-", err) }
+        /runtime error:/ && !err { err = "ubsan" }
+        /^ *#[0-9]+ 0x/ {
+            line = $0
+            if (line ~ /(__asan|__ubsan|__sanitizer|[Ii]nterceptor|__lsan|compiler-rt|fuzzer::|libc\.so|libc-|__libc|abort|raise|__GI_| in malloc| in calloc| in realloc| in free |memcpy|memmove|memset|memcmp|strlen|strcmp|strnlen|strdup|H5MM_|H5FL_)/) next
+            fn = "?"
+            if (match(line, / in [^ ]+/)) fn = substr(line, RSTART + 4, RLENGTH - 4)
+            if (line ~ /libhdf5/ || fn ~ /^H5/) { print "hdf5", err "@" fn; exit }
+            if (line ~ /\/src\/[a-z_]+\.c/ || fn ~ /^sb_/) { print "library", err "@" fn; exit }
+            if (line ~ /fuzz_store\.c/) { print "target", err "@" fn; exit }
+            print "other", err "@" fn; exit
+        }
+        END { if (!err) print "none", "does-not-reproduce-alone" }'
+}
+
+lib=0; h5=0; other=0; alone=0
+declare -A seen=()
+shopt -s nullglob
+for a in "$work"/artifacts/crash-* "$work"/artifacts/leak-* "$work"/artifacts/timeout-* \
+         "$work"/artifacts/oom-*; do
+    name=$(basename "$a")
+    report="$work/reports/$name.txt"
+    # The slow unwinder sees through HDF5's frame-pointer-less code.
+    ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
+        "$bin" -timeout=20 -rss_limit_mb=2048 "$a" >"$report" 2>&1 || true
+    read -r kind sig < <(classify <"$report")
+    # Keep one input per kind of crash: the repository wants regressions,
+    # not every mutation of the same bug.
+    new=0
+    if [ -z "${seen[$kind/$sig]:-}" ]; then seen[$kind/$sig]=$name; new=1; fi
+    case "$kind" in
+        library|target) lib=$((lib + 1)); [ $new = 1 ] && cp "$a" "$here/crashes/$name" ;;
+        hdf5) h5=$((h5 + 1)); [ $new = 1 ] && cp "$a" "$here/hdf5-crashes/$name" ;;
+        none) alone=$((alone + 1)) ;;
+        *) other=$((other + 1)) ;;
+    esac
+    [ $new = 1 ] || continue
+    echo "== $name: $kind $sig"
+    grep -m1 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|ALARM" "$report" || true
+    grep -E "^ *#[0-9]+ 0x" "$report" | grep -vE "libclang_rt|sb_fuzz_store\+0x" | head -n 8 || true
+done
+echo "distinct crash kinds:"
+for k in "${!seen[@]}"; do echo "  $k  e.g. ${seen[$k]}"; done | sort
+echo "fuzz: libFuzzer exit $fuzz_rc; crashes in the library: $lib, in HDF5: $h5," \
+     "other: $other, not reproducible alone (HDF5 state from earlier inputs): $alone"
+echo "reports with stacks: $work/reports/"
+if [ "$lib" -gt 0 ]; then
+    echo "library crashes were copied to tests/fuzz/crashes/ (replayed by ctest fuzz_replay)"
+    exit 1
+fi
+exit 0
