@@ -63,11 +63,9 @@ run_valgrind() {
   (cd "$build_root/main" && ctest -j "$jobs" --output-on-failure -L valgrind)
 }
 run_fuzz() {
-  if [ -x "$top/tests/fuzz/run_fuzz.sh" ] || [ -f "$top/tests/fuzz/run_fuzz.sh" ]; then
-    SB_FUZZ_SECONDS=${SB_FUZZ_SECONDS:-60} bash "$top/tests/fuzz/run_fuzz.sh" "$build_root/fuzz"
-  else
-    echo "no fuzz target"; return 1
-  fi
+  # clang + libFuzzer over the store reader; fails only on a crash in src/
+  # (crashes inside HDF5 itself are reported and kept apart, see tests/fuzz/).
+  SB_FUZZ_BUILD="$build_root/fuzz" bash "$top/tests/fuzz/run_fuzz.sh" "${SB_FUZZ_SECONDS:-60}"
 }
 
 mkdir -p "$build_root"
