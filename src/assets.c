@@ -304,12 +304,12 @@ static int read_view(sb_dataset *ds, const char *name, asset_view *v, hid_t memt
     return 0;
 }
 
-int sb_dataset_asset_info(sb_dataset *ds, const char *name, sb_array *info)
+/* Every asset getter: enter together, open the asset, read it, fail together. */
+typedef int (*view_reader)(sb_dataset *ds, const char *name, asset_view *v, void *out);
+
+static int read_asset(sb_dataset *ds, const char *name, const char *what, view_reader fn, void *out)
 {
-    if (!info)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_asset_info: info is NULL");
-    memset(info, 0, sizeof *info);
-    int rc = enter_read(ds, name, "sb_dataset_asset_info");
+    int rc = enter_read(ds, name, what);
     if (rc < 0)
         return rc;
     sb_h5_quiet q;
@@ -317,16 +317,62 @@ int sb_dataset_asset_info(sb_dataset *ds, const char *name, sb_array *info)
     asset_view v;
     rc = view_open(ds, name, &v);
     if (rc == 0) {
-        if (sb__dtype_from_h5(v.type, &info->dtype) < 0)
-            rc = sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' has a dtype secbench-storage does "
-                           "not support (read it as bytes)", ds->name, name);
-        info->ndim = v.ndim;
-        for (int i = 0; i < v.ndim; i++)
-            info->shape[i] = v.dims[i];
+        rc = fn(ds, name, &v, out);
         view_close(&v);
     }
     sb__quiet_end(&q);
     return sb__coll_agree(ds->store, rc);
+}
+
+/* dtype and shape of an asset into an sb_array (data untouched). */
+static int describe_view(sb_dataset *ds, const char *name, asset_view *v, void *out)
+{
+    sb_array *a = out;
+    a->ndim = v->ndim;
+    for (int i = 0; i < v->ndim; i++)
+        a->shape[i] = v->dims[i];
+    if (sb__dtype_from_h5(v->type, &a->dtype) < 0)
+        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' has a dtype secbench-storage does "
+                         "not support (read it as bytes)", ds->name, name);
+    return 0;
+}
+
+typedef struct raw_out {
+    void **data;
+    size_t *len;
+} raw_out;
+
+static int read_raw(sb_dataset *ds, const char *name, asset_view *v, void *out)
+{
+    /* numpy's tobytes(): native order for the dtypes we know, the file's
+     * bytes for anything else. */
+    raw_out *r = out;
+    sb_dtype dt;
+    hid_t mem = sb__dtype_from_h5(v->type, &dt) == 0 ? sb__dtype_h5type(dt) : H5Tcopy(v->type);
+    int rc = read_view(ds, name, v, mem, r->data, r->len);
+    H5Tclose(mem);
+    return rc;
+}
+
+static int read_array(sb_dataset *ds, const char *name, asset_view *v, void *out)
+{
+    sb_array *a = out;
+    int rc = describe_view(ds, name, v, a);
+    if (rc < 0)
+        return rc;
+    hid_t mem = sb__dtype_h5type(a->dtype);
+    size_t len = 0;
+    rc = read_view(ds, name, v, mem, &a->data, &len);
+    H5Tclose(mem);
+    return rc;
+}
+
+int sb_dataset_asset_info(sb_dataset *ds, const char *name, sb_array *info)
+{
+    if (!info)
+        return sb__error(SB_ERR_INVALID, "sb_dataset_asset_info: info is NULL");
+    memset(info, 0, sizeof *info);
+    return read_asset(ds, name, "sb_dataset_asset_info", describe_view, info);
 }
 
 int sb_dataset_get_asset_bytes(sb_dataset *ds, const char *name, void **data, size_t *len)
@@ -335,24 +381,8 @@ int sb_dataset_get_asset_bytes(sb_dataset *ds, const char *name, void **data, si
         return sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_bytes: data or len is NULL");
     *data = NULL;
     *len = 0;
-    int rc = enter_read(ds, name, "sb_dataset_get_asset_bytes");
-    if (rc < 0)
-        return rc;
-    sb_h5_quiet q;
-    sb__quiet_begin(&q);
-    asset_view v;
-    rc = view_open(ds, name, &v);
-    if (rc == 0) {
-        /* numpy's tobytes(): native order for the dtypes we know, the file's
-         * bytes for anything else. */
-        sb_dtype dt;
-        hid_t mem = sb__dtype_from_h5(v.type, &dt) == 0 ? sb__dtype_h5type(dt) : H5Tcopy(v.type);
-        rc = read_view(ds, name, &v, mem, data, len);
-        H5Tclose(mem);
-        view_close(&v);
-    }
-    sb__quiet_end(&q);
-    return sb__coll_agree(ds->store, rc);
+    raw_out r = {data, len};
+    return read_asset(ds, name, "sb_dataset_get_asset_bytes", read_raw, &r);
 }
 
 int sb_dataset_get_asset_array(sb_dataset *ds, const char *name, sb_array *out)
@@ -360,32 +390,7 @@ int sb_dataset_get_asset_array(sb_dataset *ds, const char *name, sb_array *out)
     if (!out)
         return sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_array: out is NULL");
     memset(out, 0, sizeof *out);
-    int rc = enter_read(ds, name, "sb_dataset_get_asset_array");
-    if (rc < 0)
-        return rc;
-    sb_h5_quiet q;
-    sb__quiet_begin(&q);
-    asset_view v;
-    rc = view_open(ds, name, &v);
-    if (rc == 0) {
-        sb_dtype dt;
-        if (sb__dtype_from_h5(v.type, &dt) < 0) {
-            rc = sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' has a dtype secbench-storage does "
-                           "not support (read it as bytes)", ds->name, name);
-        } else {
-            hid_t mem = sb__dtype_h5type(dt);
-            size_t len = 0;
-            rc = read_view(ds, name, &v, mem, &out->data, &len);
-            H5Tclose(mem);
-            out->dtype = dt;
-            out->ndim = v.ndim;
-            for (int i = 0; i < v.ndim; i++)
-                out->shape[i] = v.dims[i];
-        }
-        view_close(&v);
-    }
-    sb__quiet_end(&q);
-    rc = sb__coll_agree(ds->store, rc);
+    int rc = read_asset(ds, name, "sb_dataset_get_asset_array", read_array, out);
     if (rc < 0)
         sb_array_release(out);
     return rc;
