@@ -46,13 +46,13 @@ configure_build() { # dir, cmake args...
 
 run_main() {
   configure_build "$build_root/main" -DSB_MPI_FLAVOR=openmpi -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  (cd "$build_root/main" && ctest -j "$jobs" --output-on-failure --timeout 900 -LE 'valgrind|known-failure')
+  (cd "$build_root/main" && ctest -j "$jobs" --output-on-failure --timeout 900 -LE 'valgrind')
 }
 run_asan() {
   configure_build "$build_root/asan" -DSB_MPI_FLAVOR=openmpi -DSB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
   (cd "$build_root/asan" &&
    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-   ctest -j "$jobs" --output-on-failure --timeout 900 -LE 'slurm|bench-smoke|valgrind|fuzz|known-failure')
+   ctest -j "$jobs" --output-on-failure --timeout 900 -LE 'slurm|bench-smoke|valgrind|fuzz')
 }
 run_mpich() {
   configure_build "$build_root/mpich" -DSB_MPI_FLAVOR=mpich -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -1,5 +1,6 @@
 /* Collective helpers: argument agreement, error agreement, small exchanges.
  * On a serial store none of them calls MPI. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -38,12 +39,38 @@ static int mpi_failed(int mpirc, const char *what)
     return sb__error(SB_ERR_IO, "MPI %s failed: %s", what, text);
 }
 
+/* A failing rank's key: the larger, the more it explains. A write failure
+ * beats any other error (it is the cause of the others), then lower ranks. */
+#define KEY_WRITE_FAILURE (1ULL << 40)
+#define KEY_RANK_MASK 0xffffffffULL
+
+static uint64_t failing_key(const sb_store *s, int local_rc, bool write_failure)
+{
+    if (local_rc >= 0)
+        return 0;
+    return ((uint64_t)UINT32_MAX - (uint64_t)s->rank) | (write_failure ? KEY_WRITE_FAILURE : 0);
+}
+
+/* Write failures caught since the last agreement become this rank's error. */
+static int take_write_failures(sb_store *s, int local_rc, bool *failed)
+{
+    char what[SB_ERRMSG_MAX - 64];
+    *failed = s->io_fault;
+    s->io_fault = false;
+    if (sb__latch_take(s->latch, what, sizeof what) > 0) {
+        *failed = true;
+        return sb__error(SB_ERR_IO, "store '%s': %s", s->path, what);
+    }
+    return *failed && local_rc >= 0 ? sb__error(SB_ERR_IO, "store '%s': a write failed", s->path)
+                                    : local_rc;
+}
+
 /* Everyone learns the lowest failing rank and gets its code and message. */
 static int spread_failure(sb_store *s, int local_rc, uint64_t failing_key)
 {
     if (failing_key == 0)
         return 0;
-    int root = (int)(UINT32_MAX - failing_key);
+    int root = (int)(UINT32_MAX - (failing_key & KEY_RANK_MASK));
     struct {
         int code;
         char message[SB_ERRMSG_MAX];
@@ -67,22 +94,40 @@ static int spread_failure(sb_store *s, int local_rc, uint64_t failing_key)
     return msg.code;
 }
 
-static uint64_t failing_key(const sb_store *s, int local_rc)
+int sb__store_local_write_failures(sb_store *s, int local_rc)
 {
-    return local_rc < 0 ? (uint64_t)UINT32_MAX - (uint64_t)s->rank : 0;
+    char what[SB_ERRMSG_MAX - 64];
+    if (sb__latch_take(s->latch, what, sizeof what) == 0)
+        return local_rc;
+    /* Reported now, and again (as a fault) at the next agreement. */
+    s->io_fault = true;
+    return sb__error(SB_ERR_IO, "store '%s': %s", s->path, what);
+}
+
+/* Once every rank knows a write failed, the store takes no more writes. */
+static int settle(sb_store *s, int rc, bool write_failure)
+{
+    if (write_failure && !s->write_failed) {
+        s->write_failed = true;
+        free(s->write_failure);
+        s->write_failure = sb__strdup(sb_last_error_message());
+    }
+    return rc;
 }
 
 int sb__coll_begin(sb_store *s, const char *op, const sb_hash *args, int local_rc)
 {
+    bool wf;
+    local_rc = take_write_failures(s, local_rc, &wf);
     if (!s->parallel)
-        return local_rc;
+        return settle(s, local_rc, wf);
     /* One reduction: max(h), max(~h) (so min(h)), and the lowest failing rank. */
-    uint64_t in[3] = {args->h, ~args->h, failing_key(s, local_rc)}, out[3];
+    uint64_t in[3] = {args->h, ~args->h, failing_key(s, local_rc, wf)}, out[3];
     int rc = MPI_Allreduce(in, out, 3, MPI_UINT64_T, MPI_MAX, s->comm);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "allreduce");
     if (out[2] != 0)
-        return spread_failure(s, local_rc, out[2]);
+        return settle(s, spread_failure(s, local_rc, out[2]), (out[2] & KEY_WRITE_FAILURE) != 0);
     if (out[0] != ~out[1])
         return sb__error(SB_ERR_COLLECTIVE,
                          "%s: the ranks passed different arguments to this collective call "
@@ -94,13 +139,15 @@ int sb__coll_begin(sb_store *s, const char *op, const sb_hash *args, int local_r
 
 int sb__coll_agree(sb_store *s, int local_rc)
 {
+    bool wf;
+    local_rc = take_write_failures(s, local_rc, &wf);
     if (!s->parallel)
-        return local_rc;
-    uint64_t in = failing_key(s, local_rc), out = 0;
+        return settle(s, local_rc, wf);
+    uint64_t in = failing_key(s, local_rc, wf), out = 0;
     int rc = MPI_Allreduce(&in, &out, 1, MPI_UINT64_T, MPI_MAX, s->comm);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "allreduce");
-    return spread_failure(s, local_rc, out);
+    return settle(s, spread_failure(s, local_rc, out), (out & KEY_WRITE_FAILURE) != 0);
 }
 
 int sb__coll_allgather_u64(sb_store *s, const uint64_t *local, size_t n, uint64_t *all)

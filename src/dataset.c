@@ -685,6 +685,8 @@ static int write_batch(sb_dataset *ds, int local_rc, batch *b)
     }
     rc = sb__coll_agree(s, local);
     if (rc == 0)
+        rc = sb__store_sync_rows(s);
+    if (rc == 0)
         rc = sb__coll_agree(s, sb__dataset_write_size(ds, ds->size + total));
     return rc;
 }
@@ -954,7 +956,7 @@ int sb_dataset_write_at(sb_dataset *ds, uint64_t offset, const sb_array *columns
     for (size_t i = 0; rc == 0 && i < ds->nfields; i++)
         rc = sb__field_write(ds, &ds->fields[i], offset, b.nrows, b.data[i], false);
     sb__quiet_end(&q);
-    return rc;
+    return sb__store_local_write_failures(ds->store, rc);
 }
 
 int sb_dataset_commit_size(sb_dataset *ds, uint64_t local_end)
@@ -977,7 +979,9 @@ int sb_dataset_commit_size(sb_dataset *ds, uint64_t local_end)
     if (rc == 0 && end > ds->size) {
         sb_h5_quiet q;
         sb__quiet_begin(&q);
-        rc = sb__coll_agree(s, sb__dataset_write_size(ds, end));
+        rc = sb__store_sync_rows(s);
+        if (rc == 0)
+            rc = sb__coll_agree(s, sb__dataset_write_size(ds, end));
         sb__quiet_end(&q);
     }
     return rc;

@@ -103,6 +103,8 @@ static int copy_rows(sb_dataset *from, sb_dataset *to, const sb_export_options *
     }
     free(buf);
     if (rc == 0)
+        rc = sb__store_sync_rows(s);
+    if (rc == 0)
         rc = sb__coll_agree(s, sb__dataset_write_size(to, rows));
     return rc;
 }

@@ -156,7 +156,7 @@ static int row_selection(sb_field *f, uint64_t offset, uint64_t nrows, hid_t *me
     return *mem < 0 ? -1 : 0;
 }
 
-static void record_io_mode(sb_dataset *ds, hid_t dxpl)
+static void record_io_mode(sb_dataset *ds, hid_t dxpl, bool asked)
 {
     if (!ds->store->parallel)
         return;
@@ -165,6 +165,7 @@ static void record_io_mode(sb_dataset *ds, hid_t dxpl)
     H5Pget_mpio_actual_io_mode(dxpl, &mode);
     H5Pget_mpio_no_collective_cause(dxpl, &local, &global);
     ds->last_write.valid = true;
+    ds->last_write.asked_collective = asked;
     ds->last_write.collective = mode != H5D_MPIO_NO_COLLECTIVE;
     ds->last_write.local_cause = local;
     ds->last_write.global_cause = global;
@@ -178,7 +179,8 @@ int sb__field_write(sb_dataset *ds, sb_field *f, uint64_t offset, uint64_t nrows
     if (row_selection(f, offset, nrows, &mem, &file) < 0)
         return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot select rows of field '%s'", ds->name,
                             f->name);
-    hid_t dxpl = collective ? s->dxpl_coll : s->dxpl_indep;
+    bool coll = collective && s->collective_writes;
+    hid_t dxpl = coll ? s->dxpl_coll : s->dxpl_indep;
     static const char dummy = 0;
     herr_t st = H5Dwrite(f->dset, f->type, mem, file, dxpl, nrows ? data : &dummy);
     H5Sclose(mem);
@@ -188,7 +190,7 @@ int sb__field_write(sb_dataset *ds, sb_field *f, uint64_t offset, uint64_t nrows
                             ds->name, (unsigned long long)nrows, (unsigned long long)offset,
                             f->name);
     if (collective)
-        record_io_mode(ds, dxpl);
+        record_io_mode(ds, dxpl, coll);
     return 0;
 }
 

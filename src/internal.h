@@ -68,10 +68,26 @@ void sb__hash_u64(sb_hash *h, uint64_t v);
 int sb__coll_begin(sb_store *s, const char *op, const sb_hash *args, int local_rc);
 /* Spread a local failure to every rank (lowest failing rank's message). */
 int sb__coll_agree(sb_store *s, int local_rc);
+/* For the calls that write on one rank alone (sb_dataset_write_at): a write
+ * failure caught by the latch, reported by this call and kept for the next
+ * agreement. */
+int sb__store_local_write_failures(sb_store *s, int local_rc);
 /* Gather `n` uint64 of every rank into all[rank * n + i]. */
 int sb__coll_allgather_u64(sb_store *s, const uint64_t *local, size_t n, uint64_t *all);
 int sb__coll_max_u64(sb_store *s, uint64_t *value);
 int sb__coll_bcast(sb_store *s, void *buf, size_t len, int root);
+
+/* ---- iolatch.c: write errors inside HDF5, reported by the library ------- */
+typedef struct sb_latch sb_latch;
+/* Files HDF5 opens on this thread from now on are the library's: their write
+ * errors are recorded instead of failing inside HDF5's collectives. */
+int sb__latch_arm(bool mpi);
+/* Stop; the record of the file the store just opened (NULL if none). */
+sb_latch *sb__latch_disarm(void);
+/* Failures recorded since the last call (the first one described in `what`). */
+unsigned sb__latch_take(sb_latch *l, char *what, size_t len);
+/* After H5Fclose and the last take. */
+void sb__latch_release(sb_latch *l);
 
 /* ---- store -------------------------------------------------------------- */
 struct sb_store {
@@ -89,12 +105,24 @@ struct sb_store {
     hid_t dxpl_coll;   /* collective MPI-IO transfer (H5P_DEFAULT when serial) */
     hid_t dxpl_indep;  /* independent transfer */
     bool collective_reads; /* false where the MPI-IO layer reads wrong data collectively */
+    bool collective_writes; /* false where it loses write errors in collective writes */
     sb_dataset *open_datasets;
+    sb_latch *latch;      /* write errors inside HDF5 (NULL for temporary stores) */
+    bool io_fault;        /* a write failed outside HDF5 (fsync), not yet agreed on */
+    /* Set on every rank once a write failure is agreed on: HDF5's view of the
+     * file may then differ from the disk, so nothing more is written. */
+    bool write_failed;
+    char *write_failure;  /* its message, repeated to later writes */
 };
 
 int sb__store_check(const sb_store *s, const char *what);
 int sb__store_check_writable(const sb_store *s, const char *what);
 int sb__store_flush_file(sb_store *s);
+/* fsync the file on every rank (the fsync option). */
+int sb__store_fsync(sb_store *s);
+/* With the fsync option, rows reach the disk before any size that covers
+ * them (a power cut may reorder what was not synced). Collective. */
+int sb__store_sync_rows(sb_store *s);
 void sb__store_link(sb_store *s, sb_dataset *ds);
 void sb__store_unlink(sb_store *s, sb_dataset *ds);
 /* Whether a link path exists (every component), without HDF5 errors. */

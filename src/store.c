@@ -50,6 +50,7 @@ void sb_store_options_init(sb_store_options *opts)
     opts->collective_metadata = true;
     opts->file_locking = -1;
     opts->collective_reads = -1;
+    opts->collective_writes = -1;
 }
 
 const char *sb_store_path(const sb_store *s) { return s ? s->path : NULL; }
@@ -74,6 +75,11 @@ int sb__store_check_writable(const sb_store *s, const char *what)
     if (rc == 0 && !s->writable)
         rc = sb__error(SB_ERR_READ_ONLY, "%s: store '%s' is open read-only (mode \"r\")", what,
                        s->path);
+    if (rc == 0 && s->write_failed)
+        rc = sb__error(SB_ERR_IO,
+                       "%s: store '%s' takes no more writes after a failed one (%s); close it "
+                       "and open it again: what was committed before the failure is there",
+                       what, s->path, s->write_failure ? s->write_failure : "");
     return rc;
 }
 
@@ -178,6 +184,8 @@ static void store_free(sb_store *s)
         if (s->comm != MPI_COMM_NULL)
             MPI_Comm_free(&s->comm);
     }
+    sb__latch_release(s->latch);
+    free(s->write_failure);
     free(s->path);
     free(s);
 }
@@ -237,9 +245,9 @@ static int open_file(sb_store *s)
     int state[2] = {PATH_MISSING, 0};
     if (s->rank == 0)
         state[0] = probe_path(s->path, s->mode != SB_READ, &state[1]);
-    int rc = sb__coll_bcast(s, state, sizeof state, 0);
-    if (rc < 0)
-        return rc;
+    int brc = sb__coll_bcast(s, state, sizeof state, 0);
+    if (brc < 0)
+        return brc;
     const char *mode = sb_open_mode_string(s->mode);
     if (state[0] == PATH_ERROR)
         return sb__error(SB_ERR_IO, "cannot open store '%s': %s", s->path, strerror(state[1]));
@@ -273,11 +281,17 @@ static int open_file(sb_store *s)
     hid_t fapl = make_fapl(s);
     if (fapl < 0)
         return sb__h5_error(SB_ERR_IO, "cannot set up file access for '%s'", s->path);
+    int rc = sb__latch_arm(s->parallel);
+    if (rc < 0) {
+        H5Pclose(fapl);
+        return rc;
+    }
     if (create)
         s->file = H5Fcreate(s->path, s->mode == SB_CREATE ? H5F_ACC_EXCL : H5F_ACC_TRUNC,
                             H5P_DEFAULT, fapl);
     else
         s->file = H5Fopen(s->path, s->mode == SB_READ ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl);
+    s->latch = sb__latch_disarm();
     H5Pclose(fapl);
     if (s->file < 0 && create)
         return sb__h5_error(SB_ERR_IO, "cannot create store '%s' (mode \"%s\")", s->path, mode);
@@ -289,6 +303,12 @@ static int open_file(sb_store *s)
         return sb__h5_error(SB_ERR_FORMAT, "store '%s' is damaged: HDF5 cannot open it", s->path);
     s->writable = s->mode != SB_READ;
     return 0;
+}
+
+static bool romio_selected(void)
+{
+    const char *io = getenv("OMPI_MCA_io");
+    return io && strstr(io, "romio") && !strstr(io, "^romio");
 }
 
 /* Open MPI 4.1.0-4.1.4's OMPIO reads wrong data in collective reads that use
@@ -305,11 +325,20 @@ static bool collective_reads_safe(void)
     int patch = atoi(v + strlen("Open MPI v4.1."));
     if (patch >= 5)
         return true;
-    const char *io = getenv("OMPI_MCA_io");
     const char *ds = getenv("OMPI_MCA_fbtl_posix_read_datasieving");
-    if (io && strstr(io, "romio") && !strstr(io, "^romio"))
+    if (romio_selected())
         return true;
     return ds && strcmp(ds, "0") == 0;
+}
+
+/* Open MPI's OMPIO (vulcan) loses the error of an aggregator's failed write
+ * in a collective write; ROMIO and MPICH report it. */
+static bool collective_writes_safe(void)
+{
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(version, &len);
+    return !strstr(version, "Open MPI") || romio_selected();
 }
 
 static int setup_parallel(sb_store *s, const sb_store_options *o)
@@ -328,6 +357,8 @@ static int setup_parallel(sb_store *s, const sb_store_options *o)
     if (o->info != MPI_INFO_NULL && MPI_Info_dup(o->info, &s->info) != MPI_SUCCESS)
         return sb__error(SB_ERR_INVALID, "store '%s': cannot duplicate the MPI_Info", s->path);
     s->collective_reads = o->collective_reads < 0 ? collective_reads_safe() : o->collective_reads > 0;
+    s->collective_writes =
+        o->collective_writes < 0 ? collective_writes_safe() : o->collective_writes > 0;
     s->dxpl_coll = H5Pcreate(H5P_DATASET_XFER);
     s->dxpl_indep = H5Pcreate(H5P_DATASET_XFER);
     if (s->dxpl_coll < 0 || s->dxpl_indep < 0 ||
@@ -442,21 +473,39 @@ int sb__store_flush_file(sb_store *s)
 {
     if (!s->writable)
         return 0;
+    if (s->write_failed)
+        return sb__store_check_writable(s, "flush");
     if (H5Fflush(s->file, H5F_SCOPE_LOCAL) < 0)
         return sb__h5_error(SB_ERR_IO, "cannot flush store '%s'", s->path);
-    if (s->opts.fsync && !s->temporary) {
-        /* HDF5 1.10 has no public fsync: sync the file through a descriptor of
-         * our own (fsync covers every descriptor's dirty pages). */
-        int rc = 0;
-        if (s->rank == 0) {
-            int fd = open(s->path, 0);
-            if (fd < 0 || fsync(fd) != 0)
-                rc = sb__error(SB_ERR_IO, "cannot fsync store '%s': %s", s->path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-        }
-        return rc;
+    if (s->opts.fsync && !s->temporary)
+        return sb__store_fsync(s);
+    return 0;
+}
+
+int sb__store_sync_rows(sb_store *s)
+{
+    if (!s->opts.fsync || s->temporary)
+        return 0;
+    return sb__coll_agree(s, sb__store_fsync(s));
+}
+
+int sb__store_fsync(sb_store *s)
+{
+    /* HDF5 1.10 has no public fsync, and the library skips the mpio driver's
+     * MPI_File_sync (iolatch.c): every rank syncs through a descriptor of its
+     * own, since on a parallel file system a client's fsync covers the pages
+     * that client wrote. */
+    int fd = open(s->path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        /* After a failed fsync the kernel may have dropped the dirty pages:
+         * like any failed write, the store stops here. */
+        s->io_fault = true;
+        return sb__error(SB_ERR_IO, "cannot fsync store '%s': %s", s->path, strerror(err));
     }
+    close(fd);
     return 0;
 }
 
@@ -505,9 +554,14 @@ int sb_store_close(sb_store *s)
         int r = sb__coll_agree(s, sb__store_flush_file(s));
         if (r < 0 && rc == 0)
             rc = r;
-        if (H5Fclose(s->file) < 0 && rc == 0)
-            rc = sb__h5_error(SB_ERR_IO, "cannot close store '%s'", s->path);
+        /* The close writes what HDF5 still holds; its write errors are latched
+         * and agreed on like any other (HDF5 itself never sees the close fail,
+         * which in 1.10 leaves a file that crashes it at exit). */
+        r = H5Fclose(s->file) < 0 ? sb__h5_error(SB_ERR_IO, "cannot close store '%s'", s->path) : 0;
         s->file = H5I_INVALID_HID;
+        r = sb__coll_agree(s, r);
+        if (r < 0 && rc == 0)
+            rc = r;
     }
     store_free(s);
     sb__quiet_end(&q);

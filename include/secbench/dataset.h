@@ -101,6 +101,8 @@ int sb_dataset_flush(sb_dataset *ds);
 typedef struct sb_write_report {
     bool valid;               /* a parallel write of rows happened */
     bool collective;          /* H5Pget_mpio_actual_io_mode said collective */
+    bool asked_collective;    /* the store asked for a collective write (its
+                                 collective_writes option, -1 resolved) */
     uint32_t local_cause;     /* H5Pget_mpio_no_collective_cause, this rank */
     uint32_t global_cause;    /* ... all ranks */
 } sb_write_report;

@@ -73,6 +73,15 @@ typedef struct sb_store_options {
      * OMPI_MCA_fbtl_posix_read_datasieving=0. 0 = always independent,
      * 1 = always collective. */
     int collective_reads;
+    /* Parallel stores: collective writes of rows (extend, append, export).
+     * -1 = auto: collective, except on Open MPI's OMPIO I/O layer, whose
+     * collective write (fcoll vulcan, 4.1.4) reports success when an
+     * aggregator's write failed and leaves a request behind that breaks the
+     * next MPI_File_sync: there rows are written independently (each rank
+     * its own contiguous rows, so nothing is lost in throughput on one node)
+     * unless OMPI_MCA_io selects ROMIO. 0 = always independent, 1 = always
+     * collective (a failed write may then go unnoticed on OMPIO). */
+    int collective_writes;
     /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;
     /* HDF5's raw-data sieve buffer of serial stores, 0 = off (the default).

@@ -36,9 +36,11 @@ START_TEST(test_append_row_or_null)
         if (total > 0 && mt_nranks > 1) {
             sb_write_report rep;
             sb_dataset_last_write(ds, &rep);
-            MT_EXPECT_MSG(rep.valid && rep.collective,
-                          "append round %d not collective (valid %d, cause 0x%x/0x%x)", k,
-                          rep.valid, rep.local_cause, rep.global_cause);
+            MT_EXPECT_MSG(rep.valid && rep.collective == rep.asked_collective &&
+                              (rep.asked_collective || !mt_collective_writes_forced()),
+                          "append round %d: asked collective %d, got %d (valid %d, cause "
+                          "0x%x/0x%x)", k, rep.asked_collective, rep.collective, rep.valid,
+                          rep.local_cause, rep.global_cause);
         }
     }
     uint64_t size = sb_dataset_size(ds);
@@ -158,8 +160,10 @@ START_TEST(test_write_buffer)
     if (mt_nranks > 1) {
         sb_write_report rep;
         sb_dataset_last_write(ds, &rep);
-        MT_EXPECT_MSG(rep.valid && rep.collective, "buffered flush not collective (0x%x)",
-                      rep.global_cause);
+        MT_EXPECT_MSG(rep.valid && rep.collective == rep.asked_collective &&
+                          (rep.asked_collective || !mt_collective_writes_forced()),
+                      "buffered flush: asked collective %d, got %d (0x%x)", rep.asked_collective,
+                      rep.collective, rep.global_cause);
     }
 
     /* Rows still buffered are written by close. */
