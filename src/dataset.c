@@ -14,6 +14,7 @@ uint64_t sb_dataset_capacity(const sb_dataset *ds) { return ds ? ds->capacity : 
 size_t sb_dataset_nfields(const sb_dataset *ds) { return ds ? ds->nfields : 0; }
 sb_store *sb_dataset_store(const sb_dataset *ds) { return ds ? ds->store : NULL; }
 uint64_t sb_dataset_pending_rows(const sb_dataset *ds) { return ds ? ds->wb_rows : 0; }
+bool sb_dataset_is_incomplete(const sb_dataset *ds) { return ds && ds->incomplete; }
 
 const char *sb_dataset_field(const sb_dataset *ds, size_t i)
 {
@@ -161,6 +162,17 @@ int sb__dataset_write_size(sb_dataset *ds, uint64_t size)
     return 0;
 }
 
+int sb__dataset_clear_incomplete(sb_dataset *ds)
+{
+    if (!ds->incomplete)
+        return 0;
+    if (H5Adelete(ds->group, SB_ATTR_INCOMPLETE) < 0)
+        return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot remove %s", ds->name,
+                            SB_ATTR_INCOMPLETE);
+    ds->incomplete = false;
+    return 0;
+}
+
 int sb__dataset_unlink(sb_store *s, const char *name)
 {
     if (H5Ldelete(s->file, name, H5P_DEFAULT) < 0)
@@ -207,7 +219,7 @@ static int check_create_args(sb_store *s, const char *name, uint64_t capacity, s
 }
 
 static int create_local(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
-                        const char *const *fields, sb_dataset **out)
+                        const char *const *fields, bool incomplete, sb_dataset **out)
 {
     if (sb__path_exists(s->file, name))
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
@@ -224,9 +236,13 @@ static int create_local(sb_store *s, const char *name, uint64_t capacity, size_t
         rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
     if (rc == 0)
         rc = nfields ? sb__attr_write_strings(g, SB_ATTR_FIELDS, nfields, fields) : 0;
+    if (rc == 0 && incomplete)
+        rc = sb__attr_write_bool(g, SB_ATTR_INCOMPLETE, true);
     sb_dataset *ds = NULL;
     if (rc == 0)
         rc = sb__dataset_alloc(s, name, g, capacity, 0, &ds);
+    if (rc == 0)
+        ds->incomplete = incomplete;
     for (size_t i = 0; rc == 0 && i < nfields; i++)
         rc = add_field(ds, fields[i]);
     if (rc < 0) {
@@ -244,11 +260,12 @@ static int create_local(sb_store *s, const char *name, uint64_t capacity, size_t
 int sb_store_create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
                             const char *const *fields, sb_dataset **out)
 {
-    return sb__create_dataset(s, name, capacity, nfields, fields, false, out);
+    return sb__create_dataset(s, name, capacity, nfields, fields, false, false, out);
 }
 
 int sb__create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
-                       const char *const *fields, bool allow_no_field, sb_dataset **out)
+                       const char *const *fields, bool allow_no_field, bool incomplete,
+                       sb_dataset **out)
 {
     int rc = check_create_args(s, name, capacity, nfields, fields, allow_no_field, out);
     if (out)
@@ -268,7 +285,7 @@ int sb__create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t 
     rc = sb__coll_begin(s, "sb_store_create_dataset", &h, rc);
     sb_dataset *ds = NULL;
     if (rc == 0)
-        rc = sb__coll_agree(s, create_local(s, name, capacity, nfields, fields, &ds));
+        rc = sb__coll_agree(s, create_local(s, name, capacity, nfields, fields, incomplete, &ds));
     if (rc == 0)
         rc = sb__coll_agree(s, sb__store_flush_file(s));
     if (rc < 0 && ds) {
@@ -426,12 +443,15 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
         return sb__h5_error(SB_ERR_FORMAT, "cannot open dataset '%s'", name);
     char where[SB_ERRMSG_MAX / 2];
     snprintf(where, sizeof where, "dataset '%s'", name);
-    bool present = false, is_ds = false;
+    bool present = false, is_ds = false, incomplete = false;
     int64_t capacity = 0, size = 0;
     int rc = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, where, &present, &is_ds);
     if (rc == 0 && !(present && is_ds))
         rc = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (no %s = TRUE)", name,
                        s->path, SB_ATTR_IS_DATASET);
+    /* Absent (every dataset but an unfinished export copy) reads as false. */
+    if (rc == 0)
+        rc = sb__attr_read_bool(g, SB_ATTR_INCOMPLETE, where, &present, &incomplete);
     if (rc == 0) {
         rc = sb__attr_read_int(g, SB_ATTR_CAPACITY, where, &capacity);
         if (rc == SB_ERR_NOT_FOUND)
@@ -458,6 +478,7 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
         H5Gclose(g);
         return rc;
     }
+    ds->incomplete = incomplete;
     rc = load_fields(ds);
     if (rc < 0) {
         dataset_free(ds);

@@ -147,7 +147,10 @@ static int export_dataset(sb_store *src, const char *name, sb_store *dst,
         for (size_t i = 0; i < from->nfields; i++)
             fields[i] = from->fields[i].name;
         uint64_t capacity = o->shrink ? from->size : from->capacity;
-        rc = sb__create_dataset(dst, new_name, capacity, from->nfields, fields, true, &to);
+        /* _sb_incomplete goes out with the create's flush, before any row:
+         * a job killed from here on leaves a copy that says it is unfinished. */
+        rc = sb__create_dataset(dst, new_name, capacity, from->nfields, fields, true, true,
+                                &to);
     }
     free(fields);
     bool created = rc == 0;
@@ -157,12 +160,18 @@ static int export_dataset(sb_store *src, const char *name, sb_store *dst,
         rc = copy_rows(from, to, o);
     if (rc == 0)
         rc = copy_assets(from, to);
+    /* Rows, size and assets are in: only now may the marker go, in the same
+     * flush that makes the assets durable. */
+    if (rc == 0)
+        rc = sb__coll_agree(dst, sb__dataset_clear_incomplete(to));
     if (rc == 0)
         rc = sb_dataset_flush(to);
     sb_dataset_close(from);
     if (to)
         sb_dataset_close(to);
-    if (rc < 0 && created) {
+    /* A store that saw a write fail takes no more writes (not even the
+     * unlink): the copy stays, and its _sb_incomplete says what it is. */
+    if (rc < 0 && created && !dst->write_failed) {
         /* Leave no half copy behind; keep the error that stopped us. */
         int code = sb_last_error_code();
         char msg[SB_ERRMSG_MAX];

@@ -20,6 +20,10 @@
 /* Extension (ignored by Python): the field list, so that a dataset created
  * but never written loads again with its fields. */
 #define SB_ATTR_FIELDS "_sb_fields"
+/* Extension (ignored by Python): set on an export's copy from its creation
+ * until every row, the size and the assets are in, so that a copy cut short
+ * by a killed job is told apart from a finished one. */
+#define SB_ATTR_INCOMPLETE "_sb_incomplete"
 
 #if defined(__GNUC__)
 #define SB_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -171,6 +175,7 @@ struct sb_dataset {
     hid_t size_attr;     /* _sb_size, kept open: updated in place on every write */
     uint64_t size;
     uint64_t capacity;
+    bool incomplete;     /* _sb_incomplete: an export copy not finished */
     size_t nfields;
     sb_field *fields;
     /* write-behind buffer of appended rows */
@@ -186,13 +191,18 @@ struct sb_dataset {
 
 int sb__dataset_check(const sb_dataset *ds, const char *what);
 /* sb_store_create_dataset, also for the copy of a dataset Python left without
- * any field (created, never written): export must carry it over. */
+ * any field (created, never written): export must carry it over. `incomplete`
+ * writes _sb_incomplete in the same commit as the group (export's copy). */
 int sb__create_dataset(sb_store *s, const char *name, uint64_t capacity, size_t nfields,
-                       const char *const *fields, bool allow_no_field, sb_dataset **out);
+                       const char *const *fields, bool allow_no_field, bool incomplete,
+                       sb_dataset **out);
 int sb__dataset_write_size(sb_dataset *ds, uint64_t size);
 int sb__dataset_alloc(sb_store *s, const char *name, hid_t group, uint64_t capacity,
                       uint64_t size, sb_dataset **out);
 void sb__dataset_release_handles(sb_dataset *ds);
+/* Remove _sb_incomplete once an export's copy is whole (every rank: the
+ * metadata change must be the same everywhere). Not collective by itself. */
+int sb__dataset_clear_incomplete(sb_dataset *ds);
 /* Drop a dataset group (used to roll back a failed export). */
 int sb__dataset_unlink(sb_store *s, const char *name);
 bool sb__is_asset(hid_t obj);

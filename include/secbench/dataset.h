@@ -23,6 +23,11 @@ size_t sb_dataset_nfields(const sb_dataset *ds);
 /* Name of field i in creation order, NULL if out of range. */
 const char *sb_dataset_field(const sb_dataset *ds, size_t i);
 sb_store *sb_dataset_store(const sb_dataset *ds);
+/* True for a dataset whose export was cut short (the copy still carries the
+ * `_sb_incomplete` attribute, see docs/format.md): its rows below the size
+ * are sound, but rows, size or assets may be missing, because the copy was
+ * never finished. Export it again (after removing it) rather than use it. */
+bool sb_dataset_is_incomplete(const sb_dataset *ds);
 
 typedef struct sb_field_info {
     const char *name;

@@ -169,7 +169,10 @@ void sb_export_options_init(sb_export_options *opts);
  * On parallel stores the rows are cut into chunk_size chunks dealt to the
  * ranks in turn, so each rank holds at most one chunk in memory. Collective on
  * both stores (which must share the same ranks). SB_ERR_EXISTS if the
- * destination name is taken; on failure the partial copy is removed. */
+ * destination name is taken; on failure the partial copy is removed. Until
+ * the copy is finished it carries `_sb_incomplete` (sb_dataset_is_incomplete):
+ * that is what a killed job leaves, and what stays when a write to `dst`
+ * failed (that store takes no more writes, not even the removal). */
 int sb_store_export_dataset(sb_store *src, const char *name, sb_store *dst,
                             const char *new_name, bool shrink, uint64_t chunk_size);
 int sb_store_export_dataset_ext(sb_store *src, const char *name, sb_store *dst,

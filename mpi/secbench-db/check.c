@@ -26,7 +26,8 @@ static const char check_help[] =
     "  - every asset has its flag, readable content matching its dtype and shape,\n"
     "    and a name that is not also a field,\n"
     "  - an asset whose name ends in \".json\" holds valid JSON (other assets may\n"
-    "    hold any bytes; secbench does not mark JSON assets otherwise).\n"
+    "    hold any bytes; secbench does not mark JSON assets otherwise),\n"
+    "  - it is not an export copy that was cut short (attribute _sb_incomplete).\n"
     "Each problem is printed on stdout as \"DATASET: problem\".\n"
     "\n"
     "Exit status: 0 if every dataset is sound, 1 if a problem was found, 2 if\n"
@@ -142,6 +143,15 @@ static void check_dataset(sb_store *store, const char *name, problems *p)
         add(p, name, "cannot be loaded: %s", db_error_text());
         return;
     }
+    /* Its rows may all read back fine: only the marker says rows, size or
+     * assets never arrived. */
+    if (sb_dataset_is_incomplete(ds))
+        add(p, name,
+            "dataset '%s' is an unfinished export copy (_sb_incomplete): the export was cut "
+            "short, so rows, size or assets may be missing (size %llu of capacity %llu); "
+            "remove it and export again",
+            name, (unsigned long long)sb_dataset_size(ds),
+            (unsigned long long)sb_dataset_capacity(ds));
     if (sb_dataset_size(ds) > sb_dataset_capacity(ds))
         add(p, name, "size %llu exceeds capacity %llu",
             (unsigned long long)sb_dataset_size(ds),

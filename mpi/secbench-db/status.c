@@ -14,11 +14,13 @@ static const char status_help[] =
     "\n"
     "Show every dataset of STORE: capacity, size, fields (dtype and shape of one\n"
     "row) and assets (dtype and shape). A dataset that cannot be loaded is shown\n"
-    "with the reason, and the exit status is then 1.\n"
+    "with the reason, and the exit status is then 1. An export copy that was cut\n"
+    "short (attribute _sb_incomplete) is marked \"INCOMPLETE\".\n"
     "\n"
     "Options:\n"
     "  --json      print one JSON document instead:\n"
     "              {\"store\": PATH, \"datasets\": [{\"name\", \"capacity\", \"size\",\n"
+    "               \"incomplete\",\n"
     "               \"fields\": [{\"name\", \"defined\", \"dtype\", \"row_shape\"}],\n"
     "               \"assets\": [{\"name\", \"dtype\", \"shape\"}]}]}\n"
     "              (a dataset that fails to load has \"error\" instead of fields)\n"
@@ -105,6 +107,7 @@ static bool describe_dataset(sb_store *store, const char *name, cJSON *out)
     }
     cJSON_AddNumberToObject(out, "capacity", (double)sb_dataset_capacity(ds));
     cJSON_AddNumberToObject(out, "size", (double)sb_dataset_size(ds));
+    cJSON_AddBoolToObject(out, "incomplete", sb_dataset_is_incomplete(ds));
     if (describe_fields(ds, out) != 0 || describe_assets(ds, out) != 0) {
         cJSON_AddStringToObject(out, "error", db_error_text());
         ok = false;
@@ -150,6 +153,8 @@ static void print_tree(const cJSON *doc)
         printf("%s", text_of(d, "name"));
         if (cap && size)
             printf(": size %.0f, capacity %.0f", size->valuedouble, cap->valuedouble);
+        if (cJSON_IsTrue(cJSON_GetObjectItem(d, "incomplete")))
+            printf(", INCOMPLETE (export cut short, see 'secbench-db check')");
         printf("\n");
         cJSON_ArrayForEach(item, fields) {
             const cJSON *dtype = cJSON_GetObjectItem(item, "dtype");

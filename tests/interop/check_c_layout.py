@@ -165,6 +165,26 @@ def check_dtypes(f):
     check(set(g.keys()) == set(names), f"all/dtypes children {sorted(g.keys())}")
 
 
+def check_cut_export(path):
+    """The copy of a killed export, read the way Python secbench reads a
+    dataset: the marker is one more bool attribute, nothing else changes."""
+    with h5py.File(path, "r") as f:
+        check(sorted(f.keys()) == ["aes"], f"cut export: top level {sorted(f.keys())}")
+        g = f["aes/traces"]
+        attrs = dict(g.attrs)  # every attribute decodes with h5py
+        check(set(attrs) == {"_sb_size", "_sb_capacity", "_sb_is_dataset", "_sb_fields",
+                             "_sb_incomplete"}, f"cut export: attributes {sorted(attrs)}")
+        check_true_attr(g, "_sb_incomplete")
+        check_true_attr(g, "_sb_is_dataset")
+        # Python's Dataset: size from _sb_size (0: no row covered yet), shrunk capacity.
+        check_int64_attr(g, "_sb_size", 0)
+        check_int64_attr(g, "_sb_capacity", 13)
+        assets = [k for k in g if g[k].attrs.get("_sb_is_asset", False)]
+        check(assets == [], f"cut export: assets {assets}")
+        for k in g:
+            check(g[k].shape[0] == 13, f"cut export: field {k} shape {g[k].shape}")
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -188,6 +208,7 @@ def main(argv):
             g = check_dataset_group(f, "never", 7, 0, ["a", "b", "c"])
             # Python would create a field on its first row only.
             check(len(g.keys()) == 0, f"never has children {list(g.keys())}")
+        check_cut_export(path + ".cut.h5")
     if FAILURES:
         print(f"{len(FAILURES)} layout check(s) failed", file=sys.stderr)
         return 1

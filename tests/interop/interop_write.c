@@ -15,10 +15,15 @@
  *   "all/dtypes" capacity 6, 4 rows, one scalar field per dtype named after it:
  *     bool r % 2; integers [min, max, 0, 42][r]; float32 1.5r - 2; float64 r / 3
  *   "deep/er/nest" capacity 3, 3 rows, field x uint16 (2,2): 4r + k
- *   "never" capacity 7, fields a, b, c, never written */
+ *   "never" capacity 7, fields a, b, c, never written
+ * and PATH.cut.h5: an export of "aes/traces" (chunks of 4 rows) whose process
+ * died after its first chunk, so its copy still carries _sb_incomplete. */
+#define _XOPEN_SOURCE 700
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <secbench/storage.h>
@@ -160,6 +165,41 @@ static void write_nest_and_never(sb_store *s) {
     TRY(sb_dataset_close(ds));
 }
 
+/* Dies as a killed job would: nothing closed, nothing flushed. */
+static void die(uint64_t done, uint64_t total, void *payload) {
+    (void)done;
+    (void)total;
+    (void)payload;
+    _exit(3);
+}
+
+static void write_cut_export(const char *path) {
+    char cut[4096];
+    snprintf(cut, sizeof cut, "%s.cut.h5", path);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        sb_store *src, *dst;
+        TRY(sb_store_open(&src, path, SB_READ, NULL));
+        TRY(sb_store_open(&dst, cut, SB_CREATE, NULL));
+        sb_export_options o;
+        sb_export_options_init(&o);
+        o.chunk_size = 4;
+        o.progress = die;
+        sb_store_export_dataset_ext(src, "aes/traces", dst, &o);
+        _exit(2);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 3) {
+        fprintf(stderr, "the cut export did not die mid-copy (status %d)\n", status);
+        exit(1);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s PATH\n", argv[0]);
@@ -171,5 +211,6 @@ int main(int argc, char **argv) {
     write_dtypes(s);
     write_nest_and_never(s);
     TRY(sb_store_close(s));
+    write_cut_export(argv[1]);
     return 0;
 }

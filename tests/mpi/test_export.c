@@ -134,6 +134,9 @@ static void check_copy(sb_store *st, const char *name, uint64_t size, uint64_t c
     mt_check_rows(ds, TRACE, NTRACE, 0, size, 0);
     if (assets)
         check_assets(ds);
+    MT_EXPECT_MSG(!sb_dataset_is_incomplete(ds), "%s: a finished copy is marked incomplete",
+                  name);
+    MT_EXPECT(mt_all(!sb_dataset_is_incomplete(ds)));
     MT_EXPECT_OK(sb_dataset_close(ds));
 }
 
@@ -187,6 +190,22 @@ START_TEST(test_chunk_sizes)
     check_copy(dst, "copy/chunk7", SRC_SIZE, SRC_SIZE, true);
     check_copy(dst, "copy/small1", SMALL_SIZE, SMALL_CAP, true);
     MT_EXPECT_OK(sb_store_close(dst));
+
+    /* In the file itself, as another reader sees it: every rank removed the
+     * export's _sb_incomplete, and the last flush wrote that. */
+    char cmd[2048], path[640];
+    mt_path(path, sizeof path, "chunks");
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import sys, h5py\n"
+             "f = h5py.File(sys.argv[1], 'r')\n"
+             "ds = []\n"
+             "f.visititems(lambda n, o: ds.append(n) if o.attrs.get('_sb_is_dataset') else None)\n"
+             "left = [n for n in ds if '_sb_incomplete' in f[n].attrs]\n"
+             "sys.exit(0 if len(ds) == 11 and not left else print('datasets', ds, 'marked', left) "
+             "or 1)\" '%s'",
+             path);
+    int status = mt_root_system(cmd);
+    MT_EXPECT_MSG(status == 0, "h5py found _sb_incomplete on a finished copy (status %d)", status);
     mt_end();
 }
 END_TEST

@@ -12,8 +12,17 @@ After every acquisition kill (all processes of the job dead):
   - if it printed nothing yet, the store may not exist or not open (nothing
     was promised), but if `check` passes then `--verify` must pass too.
 After every export kill: the source's SHA-256 is unchanged and it still
-checks; the destination is absent, or `check` fails with a message (a clean
-exit, no crash), or it checks and then verifies.
+checks; the destination is
+  - absent (no file; a file HDF5 never committed, which `check` cannot open
+    (exit 2); or a store without the dataset), or
+  - reported incomplete: `check` exits 1 and names `_sb_incomplete` (the
+    marker the export sets until the copy is finished; h5py must read it
+    as TRUE), or
+  - finished: `check` passes, the copy holds every row of the source and
+    `sb-acquire --verify` passes.
+A copy that checks but holds fewer rows than the source (in particular the
+size 0 that a cut copy had before `_sb_incomplete`) is a failure: nobody
+could tell it was cut short.
 
 Trials: --trials or env SB_KILL_TRIALS (default 5); export kills: env
 SB_KILL_EXPORT_TRIALS (default trials // 5, at least 2). Exit 0 iff every
@@ -181,6 +190,16 @@ def stored_size(path):
         return int(f[DATASET].attrs["_sb_size"])
 
 
+def stored_marker(path):
+    """(has the dataset, its _sb_incomplete as h5py reads it, or None)."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        if DATASET not in f:
+            return False, None
+        g = f[DATASET]
+        return True, (bool(g.attrs["_sb_incomplete"]) if "_sb_incomplete" in g.attrs else None)
+
+
 class Harness:
     def __init__(self, a):
         self.a = a
@@ -188,9 +207,9 @@ class Harness:
         self.stats = {"acquire_trials": 0, "killed_mid_run": 0, "finished_before_kill": 0,
                       "killed_before_first_commit": 0, "rows_committed_max": 0,
                       "rows_lost": 0, "export_trials": 0, "export_killed": 0,
-                      "export_dest_sound": 0, "export_dest_empty": 0,
-                      "export_dest_reported_incomplete": 0,
-                      "export_dest_absent": 0}
+                      "export_dest_sound": 0, "export_dest_reported_incomplete": 0,
+                      "export_dest_absent": 0, "export_dest_unopenable": 0,
+                      "export_dest_unmarked_partial": 0}
 
     def mpi(self, np_):
         return [self.a.mpiexec, self.a.np_flag, str(np_)] + shlex.split(self.a.mpiexec_extra)
@@ -293,6 +312,7 @@ class Harness:
             os.remove(store)
 
     def export_trial(self, k, source, window, rng):
+        source_rows = stored_size(source)
         trial = "export#%d" % k
         dest = os.path.join(self.a.workdir, "export%d.h5" % k)
         if os.path.exists(dest):
@@ -320,28 +340,51 @@ class Harness:
             if crashed(rc, out):
                 self.fail(trial, "check crashed on the partial copy (rc %s): %s" % (rc, out[-500:]))
                 outcome = "crash"
+            elif rc == 2:
+                # Killed before HDF5 first wrote the file: no copy was ever
+                # committed, as good as absent.
+                outcome = "unopenable"
+                if not out.strip():
+                    self.fail(trial, "check cannot open the copy and does not say why")
             elif rc != 0:
                 outcome = "reported incomplete"
-                if not out.strip():
-                    self.fail(trial, "check refused the copy without saying why")
+                if "incomplete" not in out.lower():
+                    outcome = "refused"
+                    self.fail(trial, "check refuses the copy but does not report it incomplete "
+                              "(rc %s): %s" % (rc, out[-500:]))
+                else:
+                    try:
+                        has, marker = stored_marker(dest)
+                        if not has or marker is not True:
+                            self.fail(trial, "check says incomplete but h5py reads "
+                                      "_sb_incomplete = %r" % (marker,))
+                    except Exception as e:  # noqa: BLE001 - any failure to read is the finding
+                        self.fail(trial, "h5py cannot read the incomplete copy: %s" % e)
             else:
                 outcome = "sound"
                 try:
-                    copied = stored_size(dest)
+                    has, marker = stored_marker(dest)
+                    copied = stored_size(dest) if has else None
                 except Exception as e:  # noqa: BLE001 - any failure to read is the finding
-                    copied = None
-                    self.fail(trial, "the copy checks but its size cannot be read: %s" % e)
-                if copied == 0:
-                    # Created, nothing copied yet: a consistent (empty) size;
-                    # the settings asset travels last, so --verify cannot run.
-                    outcome = "sound, still empty"
+                    has, marker, copied = True, None, None
+                    self.fail(trial, "the copy checks but cannot be read with h5py: %s" % e)
+                if not has:
+                    outcome = "absent"  # the store, not yet the dataset
+                elif marker is not None:
+                    self.fail(trial, "check passes on a copy with _sb_incomplete = %r" % marker)
+                elif copied is not None and copied != source_rows:
+                    # The bug of finding 8: a cut copy that looks finished.
+                    outcome = "unmarked partial"
+                    self.fail(trial, "the copy checks with %d of %d rows and no _sb_incomplete: "
+                              "a cut copy that looks finished" % (copied, source_rows))
                 elif copied is not None:
                     rc, out = self.verify(dest)
                     if rc != 0:
                         self.fail(trial, "the copy checks (size %d) but does not verify: %s" %
                                   (copied, out[-500:]))
         key = {"absent": "export_dest_absent", "sound": "export_dest_sound",
-               "sound, still empty": "export_dest_empty",
+               "unopenable": "export_dest_unopenable",
+               "unmarked partial": "export_dest_unmarked_partial",
                "reported incomplete": "export_dest_reported_incomplete"}.get(outcome)
         if key:
             self.stats[key] += 1

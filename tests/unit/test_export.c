@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <hdf5.h>
 #include <secbench/storage.h>
 
+#include "sbt_raw.h"
 #include "sbt_util.h"
 
 static char *dir;
@@ -136,6 +140,7 @@ static void check_copy(const char *name, uint64_t capacity) {
     ck_assert(cJSON_Compare(doc, want, true));
     cJSON_Delete(doc);
     cJSON_Delete(want);
+    ck_assert(!sb_dataset_is_incomplete(ds));
     SBT_OK(sb_dataset_close(ds));
 }
 
@@ -356,6 +361,142 @@ START_TEST(export_ext_options) {
 }
 END_TEST
 
+/* A finished export leaves no _sb_incomplete on the copy, in the file. */
+START_TEST(finished_export_has_no_marker) {
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, "done", true, 2));
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, "done1", false, SIZE));
+    check_copy("done", SIZE);
+    SBT_OK(sb_store_close(dst));
+    dst = NULL;
+    char *p = sbt_join(dir, "dst.h5");
+    const char *copies[] = {"done", "done1"};
+    for (int i = 0; i < 2; i++) {
+        /* The file opened and the group is there: a false "no marker" is real. */
+        ck_assert(sbt_raw_has_attr(p, copies[i], "_sb_is_dataset"));
+        ck_assert_msg(!sbt_raw_has_attr(p, copies[i], "_sb_incomplete"),
+                      "the finished copy %s still has _sb_incomplete", copies[i]);
+    }
+    free(p);
+    p = sbt_join(dir, "src.h5");
+    ck_assert(sbt_raw_has_attr(p, "aes/traces", "_sb_is_dataset"));
+    ck_assert(!sbt_raw_has_attr(p, "aes/traces", "_sb_incomplete"));
+    free(p);
+}
+END_TEST
+
+/* The job dies in the middle of the copy: after the first chunk, in the
+ * progress callback, without closing anything (as SIGKILL would). */
+static void die_after_first_chunk(uint64_t done, uint64_t total, void *payload) {
+    (void)done;
+    (void)total;
+    (void)payload;
+    _exit(3);
+}
+
+START_TEST(cut_export_is_incomplete) {
+    SBT_OK(sb_store_close(dst));
+    dst = NULL;
+    char *cut = sbt_join(dir, "cut.h5");
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        sb_store *out = NULL;
+        if (sb_store_open(&out, cut, SB_CREATE, NULL) != 0)
+            _exit(1);
+        sb_export_options o;
+        sb_export_options_init(&o);
+        o.chunk_size = 2;
+        o.progress = die_after_first_chunk;
+        sb_store_export_dataset_ext(src, "aes/traces", out, &o);
+        _exit(2); /* the copy was not cut: the test proves nothing */
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3,
+                  "the exporting child did not die mid-copy (status %d)", status);
+
+    ck_assert(sbt_raw_has_attr(cut, "aes/traces", "_sb_incomplete"));
+    sb_store *in = NULL;
+    SBT_OK(sb_store_open(&in, cut, SB_READ, NULL));
+    sb_dataset *ds = NULL;
+    SBT_OK(sb_store_load_dataset(in, "aes/traces", &ds));
+    ck_assert(sb_dataset_is_incomplete(ds));
+    /* The size comes after every row: nothing is covered yet. */
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    ck_assert_uint_eq(sb_dataset_capacity(ds), SIZE);
+    char **names = NULL;
+    size_t n = 99;
+    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    ck_assert_uint_eq(n, 0);
+    sb_strings_free(names, n);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(in));
+
+    /* Exporting the unfinished copy elsewhere carries no marker over: the
+     * marker is about this copy, not about the rows. */
+    SBT_OK(sb_store_open(&in, cut, SB_READ_WRITE, NULL));
+    SBT_OK(sb_store_export_dataset(in, "aes/traces", in, "again", true, 1));
+    SBT_OK(sb_store_load_dataset(in, "again", &ds));
+    ck_assert(!sb_dataset_is_incomplete(ds));
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(in));
+    free(cut);
+}
+END_TEST
+
+/* Marker values as other writers may store them: h5py's enum FALSE, a plain
+ * integer, a wrong type. */
+START_TEST(marker_values_on_load) {
+    SBT_OK(sb_store_export_dataset(src, "aes/traces", dst, "m", true, 100));
+    SBT_OK(sb_store_close(dst));
+    dst = NULL;
+    char *p = sbt_join(dir, "dst.h5");
+    struct { hid_t type; int8_t value; bool incomplete; } cases[] = {
+        {sbt_raw_bool_type(), 0, false},
+        {sbt_raw_bool_type(), 1, true},
+        {H5Tcopy(H5T_STD_I8LE), 1, true},
+        {H5Tcopy(H5T_STD_U8LE), 0, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+        ck_assert_int_ge(f, 0);
+        hid_t g = H5Gopen2(f, "m", H5P_DEFAULT);
+        ck_assert_int_ge(g, 0);
+        if (H5Aexists(g, "_sb_incomplete") > 0)
+            H5Adelete(g, "_sb_incomplete");
+        sbt_raw_put_attr(g, "_sb_incomplete", cases[c].type, &cases[c].value);
+        H5Tclose(cases[c].type);
+        H5Gclose(g);
+        H5Fclose(f);
+        sb_store *in = NULL;
+        SBT_OK(sb_store_open(&in, p, SB_READ, NULL));
+        sb_dataset *ds = NULL;
+        SBT_OK(sb_store_load_dataset(in, "m", &ds));
+        ck_assert_msg(sb_dataset_is_incomplete(ds) == cases[c].incomplete, "case %zu", c);
+        ck_assert_uint_eq(sb_dataset_size(ds), SIZE);
+        SBT_OK(sb_dataset_close(ds));
+        SBT_OK(sb_store_close(in));
+    }
+    /* Not a boolean: the dataset does not load, and the message says why. */
+    hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "m", H5P_DEFAULT);
+    H5Adelete(g, "_sb_incomplete");
+    double d = 1.0;
+    sbt_raw_put_attr(g, "_sb_incomplete", H5T_IEEE_F64LE, &d);
+    H5Gclose(g);
+    H5Fclose(f);
+    sb_store *in = NULL;
+    SBT_OK(sb_store_open(&in, p, SB_READ, NULL));
+    sb_dataset *ds = NULL;
+    SBT_ERR(sb_store_load_dataset(in, "m", &ds), SB_ERR_FORMAT);
+    SBT_MSG_HAS("_sb_incomplete");
+    SBT_MSG_HAS("'m'");
+    ck_assert(!sb_dataset_is_incomplete(NULL));
+    SBT_OK(sb_store_close(in));
+    free(p);
+}
+END_TEST
+
 int main(void) {
     Suite *su = suite_create("export");
     TCase *tc = tcase_create("serial");
@@ -369,6 +510,9 @@ int main(void) {
     tcase_add_test(tc, empty_and_never_written);
     tcase_add_test(tc, python_datasets_export);
     tcase_add_test(tc, export_ext_options);
+    tcase_add_test(tc, finished_export_has_no_marker);
+    tcase_add_test(tc, cut_export_is_incomplete);
+    tcase_add_test(tc, marker_values_on_load);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
