@@ -48,6 +48,7 @@ void sb_store_options_init(sb_store_options *opts)
     opts->comm = MPI_COMM_NULL;
     opts->info = MPI_INFO_NULL;
     opts->collective_metadata = true;
+    opts->collective_metadata_writes = true;
     opts->file_locking = -1;
     opts->collective_reads = -1;
     opts->collective_writes = -1;
@@ -200,10 +201,10 @@ static hid_t make_fapl(sb_store *s)
         H5Pset_fapl_core(fapl, 1 << 20, 0);
     } else if (s->parallel) {
         H5Pset_fapl_mpio(fapl, s->comm, s->info);
-        if (o->collective_metadata) {
+        if (o->collective_metadata)
             H5Pset_all_coll_metadata_ops(fapl, 1);
+        if (o->collective_metadata_writes)
             H5Pset_coll_metadata_write(fapl, 1);
-        }
     }
     if (o->alignment > 0)
         H5Pset_alignment(fapl, o->alignment_threshold ? o->alignment_threshold : 1, o->alignment);
@@ -331,16 +332,6 @@ static bool collective_reads_safe(void)
     return ds && strcmp(ds, "0") == 0;
 }
 
-/* Open MPI's OMPIO (vulcan) loses the error of an aggregator's failed write
- * in a collective write; ROMIO and MPICH report it. */
-static bool collective_writes_safe(void)
-{
-    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
-    int len = 0;
-    MPI_Get_library_version(version, &len);
-    return !strstr(version, "Open MPI") || romio_selected();
-}
-
 static int setup_parallel(sb_store *s, const sb_store_options *o)
 {
     int initialized = 0, finalized = 0;
@@ -357,8 +348,8 @@ static int setup_parallel(sb_store *s, const sb_store_options *o)
     if (o->info != MPI_INFO_NULL && MPI_Info_dup(o->info, &s->info) != MPI_SUCCESS)
         return sb__error(SB_ERR_INVALID, "store '%s': cannot duplicate the MPI_Info", s->path);
     s->collective_reads = o->collective_reads < 0 ? collective_reads_safe() : o->collective_reads > 0;
-    s->collective_writes =
-        o->collective_writes < 0 ? collective_writes_safe() : o->collective_writes > 0;
+    /* Independent unless asked: see collective_writes in store.h. */
+    s->collective_writes = o->collective_writes > 0;
     s->dxpl_coll = H5Pcreate(H5P_DATASET_XFER);
     s->dxpl_indep = H5Pcreate(H5P_DATASET_XFER);
     if (s->dxpl_coll < 0 || s->dxpl_indep < 0 ||
@@ -438,6 +429,7 @@ static int store_open(sb_store **out, const char *path, sb_open_mode mode,
     sb__hash_u64(&h, o->alignment);
     sb__hash_u64(&h, o->alignment_threshold);
     sb__hash_u64(&h, o->collective_metadata);
+    sb__hash_u64(&h, o->collective_metadata_writes);
     rc = sb__coll_begin(s, "sb_store_open", &h, 0);
     if (rc == 0)
         rc = sb__coll_agree(s, open_file(s));

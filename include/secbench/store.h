@@ -52,8 +52,8 @@ typedef struct sb_store_options {
      * Lustre/GPFS). 0 = no alignment. */
     uint64_t alignment;
     uint64_t alignment_threshold;
-    /* Parallel stores: collective metadata reads and writes (default true).
-     * Leave it on at scale: without it every rank reads metadata on its own. */
+    /* Parallel stores: collective metadata reads (default true). Leave it on
+     * at scale: without it every rank reads metadata on its own. */
     bool collective_metadata;
     /* Flush (and close) also fsync the file: rows committed survive a power
      * loss, not only a killed process. Costs a sync per commit. */
@@ -74,14 +74,25 @@ typedef struct sb_store_options {
      * 1 = always collective. */
     int collective_reads;
     /* Parallel stores: collective writes of rows (extend, append, export).
-     * -1 = auto: collective, except on Open MPI's OMPIO I/O layer, whose
-     * collective write (fcoll vulcan, 4.1.4) reports success when an
-     * aggregator's write failed and leaves a request behind that breaks the
-     * next MPI_File_sync: there rows are written independently (each rank
-     * its own contiguous rows, so nothing is lost in throughput on one node)
-     * unless OMPI_MCA_io selects ROMIO. 0 = always independent, 1 = always
-     * collective (a failed write may then go unnoticed on OMPIO). */
+     * -1 (the default) and 0 = independent: each rank writes its own
+     * contiguous rows of each field, with no MPI collective inside the write.
+     * 1 = collective (MPI-IO collective buffering; may help many small
+     * appends on a parallel file system). Collective writes do not survive
+     * a failed write on every MPI: Open MPI 4.1's OMPIO (fcoll vulcan)
+     * reports success when an aggregator's write failed and then breaks the
+     * next MPI_File_sync; MPICH 4.0's ROMIO leaves the ranks in different
+     * collectives (MPI_File_set_view). With 1, a write error may hang the job
+     * or go unnoticed (docs/reliability.md). */
     int collective_writes;
+    /* Parallel stores: write metadata with one collective MPI-IO write
+     * (H5Pset_coll_metadata_write; default true) instead of HDF5's
+     * distributed strategy, where each rank writes a share of the dirty
+     * entries on its own. With false, an I/O error in the middle of a
+     * metadata flush (a dataset being created) can leave some entries
+     * written and others not, and that was seen to lose a group's links
+     * (docs/reliability.md, finding 10); with true, the flush is one write
+     * per aggregator. */
+    bool collective_metadata_writes;
     /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;
     /* HDF5's raw-data sieve buffer of serial stores, 0 = off (the default).
