@@ -7,7 +7,8 @@
 #            install, CLI, jobs, Slurm, reliability, benchmark smoke)
 #   asan     the same suites built with AddressSanitizer + UBSan (Slurm and
 #            benchmark smoke excluded: they test scripts, not memory)
-#   mpich    MPICH build of the parallel HDF5: the MPI suites and the jobs
+#   mpich    MPICH build of the parallel HDF5: the MPI suites, the jobs and the
+#            reliability suites (write failures, kills)
 #   valgrind serial unit suites under valgrind memcheck, zero errors
 #   fuzz     libFuzzer target built with clang, a short run
 set -euo pipefail
@@ -56,7 +57,7 @@ run_asan() {
 }
 run_mpich() {
   configure_build "$build_root/mpich" -DSB_MPI_FLAVOR=mpich -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  (cd "$build_root/mpich" && ctest -j "$jobs" --output-on-failure --timeout 900 -L 'mpi|jobs' -LE 'known-failure|reliability')
+  (cd "$build_root/mpich" && ctest -j "$jobs" --output-on-failure --timeout 900 -L 'mpi|jobs|reliability' -LE 'known-failure')
 }
 run_valgrind() {
   [ -d "$build_root/main" ] || configure_build "$build_root/main" -DSB_MPI_FLAVOR=openmpi

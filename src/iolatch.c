@@ -32,6 +32,7 @@ struct sb_latch {
     sb_latch *next;
     const H5FD_t *file;
     bool claimed; /* handed to a store by sb__latch_disarm */
+    MPI_Info info; /* the hints the mpio driver was opened with (its file->info) */
     unsigned failures;
     char what[SB_ERRMSG_MAX]; /* the first failure not yet taken */
 };
@@ -116,8 +117,20 @@ static void free_if_derived(MPI_Datatype t)
         MPI_Type_free(&t);
 }
 
+static void free_latch(sb_latch *l)
+{
+    int finalized = 0;
+    MPI_Finalized(&finalized); /* HDF5 may close a forgotten file at exit */
+    if (l->info != MPI_INFO_NULL && !finalized)
+        MPI_Info_free(&l->info);
+    free(l);
+}
+
 /* A collective write that failed left its file view set: the other ranks are
- * now resetting theirs (a collective), so this rank resets it too. */
+ * now resetting theirs (a collective), so this rank resets it too, with the
+ * same hints as theirs: ROMIO's set_view broadcasts each hint it is given to
+ * check it, so another set of hints (MPI_File_get_info has them all) leaves
+ * the ranks in different broadcasts. */
 static void restore_view(const patched_driver *d, H5FD_t *file)
 {
     void *handle = NULL;
@@ -134,11 +147,11 @@ static void restore_view(const patched_driver *d, H5FD_t *file)
     free_if_derived(ftype);
     if (!viewed)
         return;
-    MPI_Info info = MPI_INFO_NULL;
-    MPI_File_get_info(fh, &info);
+    pthread_mutex_lock(&lock);
+    sb_latch *l = find_locked(file);
+    MPI_Info info = l ? l->info : MPI_INFO_NULL;
+    pthread_mutex_unlock(&lock);
     MPI_File_set_view(fh, 0, MPI_BYTE, MPI_BYTE, "native", info);
-    if (info != MPI_INFO_NULL)
-        MPI_Info_free(&info);
 }
 
 static herr_t latch_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr, size_t size,
@@ -153,9 +166,14 @@ static herr_t latch_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t add
     if (d->mpi)
         restore_view(d, file);
     char failed[128];
-    snprintf(failed, sizeof failed, "writing %llu bytes of %s at offset %llu",
-             (unsigned long long)size, type == H5FD_MEM_DRAW ? "rows" : "metadata",
-             (unsigned long long)addr);
+    if (d->mpi && addr == 0 && size <= 1)
+        /* HDF5's collective metadata write passes its real extent in an MPI
+         * datatype, and a dummy 1 byte at offset 0 here. */
+        snprintf(failed, sizeof failed, "writing metadata (a collective write)");
+    else
+        snprintf(failed, sizeof failed, "writing %llu bytes of %s at offset %llu",
+                 (unsigned long long)size, type == H5FD_MEM_DRAW ? "rows" : "metadata",
+                 (unsigned long long)addr);
     record(file, failed, err);
     return 0;
 }
@@ -203,12 +221,21 @@ static H5FD_t *open_with(const patched_driver *d, const char *name, unsigned fla
     if (!l)
         return file; /* unguarded: errors surface from HDF5 as before */
     l->file = file;
+    l->info = MPI_INFO_NULL;
+    if (d->mpi) {
+        /* The driver keeps a copy of the fapl's hints; so does the latch. */
+        MPI_Comm comm = MPI_COMM_NULL;
+        if (H5Pget_fapl_mpio(fapl, &comm, &l->info) < 0)
+            l->info = MPI_INFO_NULL;
+        if (comm != MPI_COMM_NULL)
+            MPI_Comm_free(&comm);
+    }
     pthread_mutex_lock(&lock);
     /* A struct at this address was closed long ago; its record is stale. */
     sb_latch *stale = find_locked(file);
     if (stale) {
         unlink_locked(stale);
-        free(stale);
+        free_latch(stale);
     }
     l->next = latches;
     latches = l;
@@ -246,7 +273,7 @@ static herr_t latch_close(H5FD_t *file)
         if (last_opened == l)
             last_opened = NULL;
         unlink_locked(l);
-        free(l);
+        free_latch(l);
     } else {
         /* The store takes what the close recorded, then releases it. */
         l->file = NULL;
@@ -342,5 +369,5 @@ void sb__latch_release(sb_latch *l)
     pthread_mutex_lock(&lock);
     unlink_locked(l);
     pthread_mutex_unlock(&lock);
-    free(l);
+    free_latch(l);
 }

@@ -12,6 +12,14 @@
  *   SB_FAULT_LOG=/file           append one line per injected fault
  *   SB_FAULT_WAIT_ARM=1          count nothing until the program calls
  *                                sb_fault_arm() (e.g. after its first commit)
+ *   SB_FAULT_FSYNC_LOSES=N       a power cut in miniature: when an fsync of a
+ *                                file fails, every write of at least N bytes
+ *                                this process made to that file since its
+ *                                last successful fsync is undone (the region
+ *                                gets back what it held before), as if the
+ *                                kernel had dropped those dirty pages while
+ *                                the smaller (metadata) writes reached the
+ *                                disk: the worst order a crash can leave.
  *
  * Counters are per process, so under MPI each rank fails at its own moment,
  * which is exactly the case where a rank must not be left alone in an error.
@@ -30,6 +38,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -40,7 +50,7 @@ static unsigned char tracked[MAX_FDS];
 static int configured; /* 0 unread, 1 active, -1 inert */
 static char prefix[4096];
 static size_t prefix_len;
-static long long after_calls = -1, after_bytes = -1, after_fsync = -1;
+static long long after_calls = -1, after_bytes = -1, after_fsync = -1, loses = -1;
 static int fault_errno = EIO;
 static bool transient;
 static char log_path[4096];
@@ -78,6 +88,7 @@ static void configure(void)
     after_calls = env_ll("SB_FAULT_AFTER_CALLS");
     after_bytes = env_ll("SB_FAULT_AFTER_BYTES");
     after_fsync = env_ll("SB_FAULT_FSYNC");
+    loses = env_ll("SB_FAULT_FSYNC_LOSES");
     long long e = env_ll("SB_FAULT_ERRNO");
     if (e > 0)
         fault_errno = (int)e;
@@ -166,6 +177,97 @@ static bool fail_write(const char *call, int fd, size_t len)
         errno = fault_errno;
     }
     return fail;
+}
+
+/* --- the undo log of SB_FAULT_FSYNC_LOSES ---------------------------------- */
+typedef struct undo {
+    dev_t dev;
+    ino_t ino;
+    off_t off;
+    size_t len, had; /* `had` bytes existed before the write; the rest was past EOF */
+    unsigned char *old;
+} undo;
+
+static pthread_mutex_t undo_lock = PTHREAD_MUTEX_INITIALIZER;
+static undo *undos;
+static size_t n_undos, cap_undos;
+static long long n_lost_bytes;
+
+long long sb_fault_lost_bytes(void);
+long long sb_fault_lost_bytes(void) { return __atomic_load_n(&n_lost_bytes, __ATOMIC_SEQ_CST); }
+
+/* Before a write of len bytes at off (off < 0: the fd's position) on fd. */
+static void remember(int fd, off_t off, size_t len)
+{
+    if (loses < 0 || (long long)len < loses || !is_tracked(fd))
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if (off < 0 && (off = lseek(fd, 0, SEEK_CUR)) < 0)
+        return;
+    unsigned char *old = calloc(1, len);
+    if (!old)
+        return;
+    ssize_t got = pread(fd, old, len, off); /* write-only fds: counted as past EOF */
+    pthread_mutex_lock(&undo_lock);
+    if (n_undos == cap_undos) {
+        size_t cap = cap_undos ? 2 * cap_undos : 64;
+        undo *u = realloc(undos, cap * sizeof *u);
+        if (!u) {
+            pthread_mutex_unlock(&undo_lock);
+            free(old);
+            return;
+        }
+        undos = u;
+        cap_undos = cap;
+    }
+    undos[n_undos++] = (undo){st.st_dev, st.st_ino, off, len, got > 0 ? (size_t)got : 0, old};
+    pthread_mutex_unlock(&undo_lock);
+}
+
+/* An fsync of fd succeeded (durable: its file's writes are kept) or
+ * failed (they are lost: undone, newest first). */
+static void settle_undos(int fd, bool durable)
+{
+    if (loses < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return;
+    pthread_mutex_lock(&undo_lock);
+    int wfd = -1;
+    size_t kept = 0;
+    for (size_t i = n_undos; i-- > 0;) {
+        undo *u = &undos[i];
+        if (u->dev != st.st_dev || u->ino != st.st_ino)
+            continue;
+        if (!durable) {
+            if (wfd < 0) {
+                char self[64];
+                snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+                int (*real_open)(const char *, int, ...) =
+                    (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+                wfd = real_open(self, O_WRONLY);
+            }
+            /* What was past EOF reads back as zeros (calloc). */
+            ssize_t (*real_pwrite)(int, const void *, size_t, off_t) =
+                (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+            if (wfd >= 0 && real_pwrite(wfd, u->old, u->len, u->off) == (ssize_t)u->len)
+                __atomic_add_fetch(&n_lost_bytes, (long long)u->len, __ATOMIC_SEQ_CST);
+        }
+        free(u->old);
+        u->old = NULL;
+    }
+    for (size_t i = 0; i < n_undos; i++)
+        if (undos[i].old)
+            undos[kept++] = undos[i];
+    n_undos = kept;
+    pthread_mutex_unlock(&undo_lock);
+    if (wfd >= 0) {
+        int (*real_close)(int) = (int (*)(int))dlsym(RTLD_NEXT, "close");
+        real_close(wfd);
+    }
 }
 
 /* The next definition of `name` (libc's), typed as ours. */
@@ -274,6 +376,7 @@ ssize_t write(int fd, const void *buf, size_t n)
     REAL(write);
     if (fail_write("write", fd, n))
         return -1;
+    remember(fd, -1, n);
     return real_write(fd, buf, n);
 }
 
@@ -282,6 +385,7 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
     REAL(pwrite);
     if (fail_write("pwrite", fd, n))
         return -1;
+    remember(fd, off, n);
     return real_pwrite(fd, buf, n, off);
 }
 
@@ -290,6 +394,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
     REAL(pwrite64);
     if (fail_write("pwrite64", fd, n))
         return -1;
+    remember(fd, off, n);
     return real_pwrite64(fd, buf, n, off);
 }
 
@@ -306,6 +411,7 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
     REAL(writev);
     if (fail_write("writev", fd, iov_len(iov, cnt)))
         return -1;
+    remember(fd, -1, iov_len(iov, cnt));
     return real_writev(fd, iov, cnt);
 }
 
@@ -314,6 +420,7 @@ ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
     REAL(pwritev);
     if (fail_write("pwritev", fd, iov_len(iov, cnt)))
         return -1;
+    remember(fd, off, iov_len(iov, cnt));
     return real_pwritev(fd, iov, cnt, off);
 }
 
@@ -322,6 +429,7 @@ ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off_t off)
     REAL(pwritev64);
     if (fail_write("pwritev64", fd, iov_len(iov, cnt)))
         return -1;
+    remember(fd, off, iov_len(iov, cnt));
     return real_pwritev64(fd, iov, cnt, off);
 }
 
@@ -330,6 +438,7 @@ ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
     REAL(pwritev2);
     if (fail_write("pwritev2", fd, iov_len(iov, cnt)))
         return -1;
+    remember(fd, off, iov_len(iov, cnt));
     return real_pwritev2(fd, iov, cnt, off, flags);
 }
 
@@ -355,15 +464,27 @@ static bool fail_sync(const char *call, int fd)
 int fsync(int fd)
 {
     REAL(fsync);
-    if (fail_sync("fsync", fd))
+    if (fail_sync("fsync", fd)) {
+        settle_undos(fd, false);
+        errno = fault_errno;
         return -1;
-    return real_fsync(fd);
+    }
+    int rc = real_fsync(fd);
+    if (rc == 0)
+        settle_undos(fd, true);
+    return rc;
 }
 
 int fdatasync(int fd)
 {
     REAL(fdatasync);
-    if (fail_sync("fdatasync", fd))
+    if (fail_sync("fdatasync", fd)) {
+        settle_undos(fd, false);
+        errno = fault_errno;
         return -1;
-    return real_fdatasync(fd);
+    }
+    int rc = real_fdatasync(fd);
+    if (rc == 0)
+        settle_undos(fd, true);
+    return rc;
 }

@@ -19,7 +19,10 @@
  * Options: --serial (no MPI at all), --capacity N, --samples N, --batch N,
  * --commit-every N, --max-rows N, --fsync, --expect-io, --watchdog S,
  * --allow-unopenable (verify: a fault before the first commit may leave no
- * store at all), --state FILE (where the write phase leaves its numbers for
+ * store at all), --expect-lost (write: the shim's SB_FAULT_FSYNC_LOSES power
+ * cut must have undone some write, or the run tested nothing),
+ * --collective-writes / --independent-metadata (the store options
+ * collective_writes = 1 / collective_metadata_writes = false), --state FILE (where the write phase leaves its numbers for
  * the verify phase; default STORE.committed; keep it off the full disk). If STORE's directory holds .fsize_limit (written when a
  * tmpfs could not be mounted), the write phase limits the file size with
  * setrlimit(RLIMIT_FSIZE) and ignores SIGXFSZ: the disk "fills" at that size.
@@ -42,7 +45,9 @@
 
 typedef struct {
     const char *phase, *store, *state;
-    bool serial, fsync, expect_io, allow_unopenable;
+    bool serial, fsync, expect_io, allow_unopenable, expect_lost;
+    int collective_writes;       /* --collective-writes: the option forced to 1 */
+    bool independent_metadata;   /* --independent-metadata: collective_metadata_writes off */
     uint64_t capacity, samples, batch, commit_every, max_rows;
     unsigned watchdog;
     int rank, nranks;
@@ -137,6 +142,14 @@ static long long fault_count(void)
     return cnt ? cnt() : 0;
 }
 
+/* Bytes the shim's power cut undid (SB_FAULT_FSYNC_LOSES). */
+static long long fault_lost_bytes(void)
+{
+    long long (*lost)(void) =
+        (long long (*)(void))(uintptr_t)dlsym(RTLD_DEFAULT, "sb_fault_lost_bytes");
+    return lost ? lost() : 0;
+}
+
 static void limit_file_size(const config *c)
 {
     char dir[4096], path[4200];
@@ -163,6 +176,8 @@ static int open_store(const config *c, sb_store **st, sb_open_mode mode)
     sb_store_options_init(&o);
     o.comm = c->serial ? MPI_COMM_NULL : c->comm;
     o.fsync = c->fsync;
+    o.collective_writes = c->collective_writes;
+    o.collective_metadata_writes = !c->independent_metadata;
     return sb_store_open(st, c->store, mode, &o);
 }
 
@@ -296,10 +311,16 @@ static int phase_write(const config *c)
         failures++;
     }
     long long faults = all_sum(c, fault_count());
+    long long lost_bytes = all_sum(c, fault_lost_bytes());
     if (c->rank == 0) {
         printf("writer: %s failed with %s (%s) after %" PRIu64 " rows, %" PRIu64
-               " committed, %lld faults injected\n", where, rc ? sb_error_name(rc) : "nothing",
-               msg, total, committed, faults);
+               " committed, %lld faults injected, %lld bytes undone by the power cut\n", where,
+               rc ? sb_error_name(rc) : "nothing", msg, total, committed, faults, lost_bytes);
+        if (c->expect_lost && lost_bytes == 0) {
+            /* The cut must have hit rows in flight, or the test proves nothing. */
+            fprintf(stderr, "FAIL: the failed fsync undid no write\n");
+            failures++;
+        }
         fflush(stdout);
         failures += write_state(c, committed, failed_rc, faults, where);
     }
@@ -457,6 +478,9 @@ static int parse(config *c, int argc, char **argv)
         else if (strcmp(a, "--fsync") == 0) c->fsync = true;
         else if (strcmp(a, "--expect-io") == 0) c->expect_io = true;
         else if (strcmp(a, "--allow-unopenable") == 0) c->allow_unopenable = true;
+        else if (strcmp(a, "--expect-lost") == 0) c->expect_lost = true;
+        else if (strcmp(a, "--collective-writes") == 0) c->collective_writes = 1;
+        else if (strcmp(a, "--independent-metadata") == 0) c->independent_metadata = true;
         else if (strcmp(a, "--state") == 0 && v) { c->state = v; i++; }
         else return -1;
     }
@@ -477,7 +501,8 @@ int main(int argc, char **argv)
     if (parse(&c, argc, argv) != 0) {
         fprintf(stderr, "usage: %s write|verify STORE [--serial] [--capacity N] [--samples N]"
                         " [--batch N] [--commit-every N] [--max-rows N] [--fsync]"
-                        " [--expect-io] [--watchdog S] [--allow-unopenable] [--state FILE]\n", argv[0]);
+                        " [--expect-io] [--expect-lost] [--watchdog S] [--allow-unopenable]"
+                        " [--state FILE] [--collective-writes] [--independent-metadata]\n", argv[0]);
         return 2;
     }
     signal(SIGALRM, on_alarm);
