@@ -92,6 +92,10 @@ int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm
     const char *cw = getenv("SB_TEST_COLLECTIVE_WRITES");
     if (cw)
         opts.collective_writes = atoi(cw);
+    /* ... and once with metadata written independently (the option's other path). */
+    const char *cm = getenv("SB_TEST_COLLECTIVE_METADATA_WRITES");
+    if (cm)
+        opts.collective_metadata_writes = atoi(cm) != 0;
     return sb_store_open(store, path, mode, &opts);
 }
 

@@ -37,7 +37,8 @@ int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm
 
 /* Collective: true when `local` is true on every rank of MPI_COMM_WORLD. */
 bool mt_all(bool local);
-/* SB_TEST_COLLECTIVE_WRITES=1: the stores are opened with collective writes forced. */
+/* SB_TEST_COLLECTIVE_WRITES=1: the stores are opened with collective writes forced.
+ * SB_TEST_COLLECTIVE_METADATA_WRITES=0: with metadata written independently. */
 bool mt_collective_writes_forced(void);
 /* Collective: true when every rank passed the same value. */
 bool mt_same_u64(uint64_t value);
