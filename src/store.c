@@ -569,7 +569,8 @@ typedef struct name_list {
     int rc;
 } name_list;
 
-static int list_push(name_list *l, const char *name, uint64_t capacity, uint64_t size)
+static int list_push(name_list *l, const char *name, uint64_t capacity, uint64_t size,
+                     bool incomplete)
 {
     if (l->count == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
@@ -582,7 +583,7 @@ static int list_push(name_list *l, const char *name, uint64_t capacity, uint64_t
     char *copy = sb__strdup(name);
     if (!copy)
         return SB_ERR_NOMEM;
-    l->infos[l->count++] = (sb_dataset_info){copy, capacity, size};
+    l->infos[l->count++] = (sb_dataset_info){copy, capacity, size, incomplete};
     return 0;
 }
 
@@ -643,7 +644,11 @@ static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo,
             cap = 0;
         if (sb__attr_read_int(g, SB_ATTR_SIZE, path, &size) < 0)
             size = 0;
-        if (list_push(ctx->list, path, cap > 0 ? (uint64_t)cap : 0, size > 0 ? (uint64_t)size : 0) < 0)
+        bool marked = false, incomplete = false;
+        if (sb__attr_read_bool(g, SB_ATTR_INCOMPLETE, path, &marked, &incomplete) < 0)
+            marked = incomplete = true; /* load refuses it: do not vouch for it */
+        if (list_push(ctx->list, path, cap > 0 ? (uint64_t)cap : 0, size > 0 ? (uint64_t)size : 0,
+                      marked && incomplete) < 0)
             ctx->list->rc = sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
     } else {
         walk(g, path, ctx->list);

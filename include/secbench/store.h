@@ -149,6 +149,9 @@ typedef struct sb_dataset_info {
     const char *name;
     uint64_t capacity;
     uint64_t size;
+    /* An export copy that was never finished (_sb_incomplete, see
+     * sb_dataset_is_incomplete): a filter can leave such copies out. */
+    bool incomplete;
 } sb_dataset_info;
 
 /* Python's Store.datasets(callback): keep the datasets the filter returns

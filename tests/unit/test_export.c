@@ -393,6 +393,19 @@ static void die_after_first_chunk(uint64_t done, uint64_t total, void *payload) 
     _exit(3);
 }
 
+static int note_incomplete(const sb_dataset_info *info, void *payload) {
+    if (strcmp(info->name, "aes/traces") == 0)
+        *(bool *)payload = info->incomplete;
+    else
+        ck_assert_msg(!info->incomplete, "%s listed as incomplete", info->name);
+    return 0;
+}
+
+static bool skip_incomplete(const sb_dataset_info *info, void *payload) {
+    (void)payload;
+    return !info->incomplete;
+}
+
 START_TEST(cut_export_is_incomplete) {
     SBT_OK(sb_store_close(dst));
     dst = NULL;
@@ -421,6 +434,10 @@ START_TEST(cut_export_is_incomplete) {
     sb_dataset *ds = NULL;
     SBT_OK(sb_store_load_dataset(in, "aes/traces", &ds));
     ck_assert(sb_dataset_is_incomplete(ds));
+    /* Listing says so too, without loading. */
+    bool seen = false;
+    SBT_OK(sb_store_foreach_dataset(in, note_incomplete, &seen));
+    ck_assert(seen);
     /* The size comes after every row: nothing is covered yet. */
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     ck_assert_uint_eq(sb_dataset_capacity(ds), SIZE);
@@ -439,6 +456,12 @@ START_TEST(cut_export_is_incomplete) {
     SBT_OK(sb_store_load_dataset(in, "again", &ds));
     ck_assert(!sb_dataset_is_incomplete(ds));
     SBT_OK(sb_dataset_close(ds));
+    char **finished = NULL;
+    size_t nf = 0;
+    SBT_OK(sb_store_datasets(in, skip_incomplete, NULL, &finished, &nf));
+    ck_assert_uint_eq(nf, 1);
+    ck_assert_str_eq(finished[0], "again");
+    sb_strings_free(finished, nf);
     SBT_OK(sb_store_close(in));
     free(cut);
 }
