@@ -15,6 +15,7 @@ size_t sb_dataset_nfields(const sb_dataset *ds) { return ds ? ds->nfields : 0; }
 sb_store *sb_dataset_store(const sb_dataset *ds) { return ds ? ds->store : NULL; }
 uint64_t sb_dataset_pending_rows(const sb_dataset *ds) { return ds ? ds->wb_rows : 0; }
 bool sb_dataset_is_incomplete(const sb_dataset *ds) { return ds && ds->incomplete; }
+bool sb_dataset_found_by_walk(const sb_dataset *ds) { return ds && ds->found_by_walk; }
 
 const char *sb_dataset_field(const sb_dataset *ds, size_t i)
 {
@@ -427,20 +428,32 @@ static int load_fields(sb_dataset *ds)
 
 static int load_local(sb_store *s, const char *name, sb_dataset **out)
 {
-    if (!sb__path_exists(s->file, name))
-        return sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
+    bool walked = false;
+    hid_t g = H5I_INVALID_HID;
     H5O_info_t info;
-    if (H5Oexists_by_name(s->file, name, H5P_DEFAULT) <= 0)
-        return sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s' (a link to nothing)",
-                         s->path, name);
-    if (H5Oget_info_by_name2(s->file, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
-        return sb__h5_error(SB_ERR_FORMAT, "cannot inspect '%s' in store '%s'", name, s->path);
-    if (info.type != H5O_TYPE_GROUP)
-        return sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)", name,
-                         s->path);
-    hid_t g = H5Gopen2(s->file, name, H5P_DEFAULT);
-    if (g < 0)
-        return sb__h5_error(SB_ERR_FORMAT, "cannot open dataset '%s'", name);
+    if (sb__path_exists(s->file, name)) {
+        if (H5Oexists_by_name(s->file, name, H5P_DEFAULT) <= 0)
+            return sb__error(SB_ERR_NOT_FOUND,
+                             "store '%s' has no dataset '%s' (a link to nothing)", s->path, name);
+        if (H5Oget_info_by_name2(s->file, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+            return sb__h5_error(SB_ERR_FORMAT, "cannot inspect '%s' in store '%s'", name, s->path);
+        if (info.type != H5O_TYPE_GROUP)
+            return sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)",
+                             name, s->path);
+        g = H5Gopen2(s->file, name, H5P_DEFAULT);
+        if (g < 0)
+            return sb__h5_error(SB_ERR_FORMAT, "cannot open dataset '%s'", name);
+    } else {
+        /* Not found by name: a damaged group may still hold it (store.c). */
+        g = sb__open_path(s->file, name, &walked);
+        if (g < 0)
+            return sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
+        if (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP) {
+            H5Oclose(g);
+            return sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)",
+                             name, s->path);
+        }
+    }
     char where[SB_ERRMSG_MAX / 2];
     snprintf(where, sizeof where, "dataset '%s'", name);
     bool present = false, is_ds = false, incomplete = false;
@@ -479,6 +492,7 @@ static int load_local(sb_store *s, const char *name, sb_dataset **out)
         return rc;
     }
     ds->incomplete = incomplete;
+    ds->found_by_walk = walked;
     rc = load_fields(ds);
     if (rc < 0) {
         dataset_free(ds);

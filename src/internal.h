@@ -131,6 +131,10 @@ void sb__store_link(sb_store *s, sb_dataset *ds);
 void sb__store_unlink(sb_store *s, sb_dataset *ds);
 /* Whether a link path exists (every component), without HDF5 errors. */
 bool sb__path_exists(hid_t loc, const char *path);
+/* Open the object at `path`, finding each component by name or, where that
+ * fails, by walking its group (damaged names, see store.c); *walked (may be
+ * NULL) is set when a walk was needed. H5I_INVALID_HID when not found. */
+hid_t sb__open_path(hid_t loc, const char *path, bool *walked);
 /* Create the groups on the way to `path` (not `path` itself). */
 int sb__create_parents(hid_t loc, const char *path);
 
@@ -176,6 +180,7 @@ struct sb_dataset {
     uint64_t size;
     uint64_t capacity;
     bool incomplete;     /* _sb_incomplete: an export copy not finished */
+    bool found_by_walk;  /* its name lookup fails: the group's names are damaged */
     size_t nfields;
     sb_field *fields;
     /* write-behind buffer of appended rows */

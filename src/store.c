@@ -126,6 +126,70 @@ bool sb__path_exists(hid_t loc, const char *path)
     return ok;
 }
 
+/* HDF5 finds a name in an old-style group by a binary search over the names
+ * of its symbol-table nodes. One name that is not there (a node written, the
+ * local heap holding its name not: a write that failed in the middle of a
+ * metadata flush, docs/reliability.md finding 10) sends the search astray for
+ * names that are intact. Walking the group reads every name in turn and still
+ * finds them, at the cost of one pass over the group: only done after a lookup
+ * by name failed. */
+typedef struct walk_find {
+    const char *name;
+    hsize_t at;
+    bool found;
+} walk_find;
+
+static herr_t find_name(hid_t group, const char *name, const H5L_info_t *info, void *payload)
+{
+    (void)group;
+    (void)info;
+    walk_find *w = payload;
+    if (strcmp(name, w->name) == 0) {
+        w->found = true;
+        return 1;
+    }
+    w->at++;
+    return 0;
+}
+
+static hid_t open_by_walk(hid_t group, const char *name)
+{
+    walk_find w = {name, 0, false};
+    hsize_t idx = 0;
+    if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, find_name, &w) < 0 || !w.found)
+        return H5I_INVALID_HID;
+    return H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, w.at, H5P_DEFAULT);
+}
+
+hid_t sb__open_path(hid_t loc, const char *path, bool *walked)
+{
+    char *copy = sb__strdup(path);
+    if (!copy)
+        return H5I_INVALID_HID;
+    hid_t cur = loc;
+    bool ok = true;
+    for (char *p = copy, *comp = copy; ok; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        hid_t next = H5I_INVALID_HID;
+        if (H5Lexists(cur, comp, H5P_DEFAULT) > 0)
+            next = H5Oopen(cur, comp, H5P_DEFAULT);
+        if (next < 0 && (next = open_by_walk(cur, comp)) >= 0 && walked)
+            *walked = true;
+        if (cur != loc)
+            H5Oclose(cur);
+        cur = next;
+        ok = cur >= 0;
+        if (saved == '\0')
+            break;
+        comp = p + 1;
+    }
+    free(copy);
+    return ok ? cur : H5I_INVALID_HID;
+}
+
 int sb__create_parents(hid_t loc, const char *path)
 {
     char *copy = sb__strdup(path);
@@ -598,13 +662,23 @@ static void list_free(name_list *l)
 typedef struct walk_ctx {
     name_list *list;
     const char *prefix;
+    hsize_t index; /* of the link being visited, in the walk's order */
 } walk_ctx;
 
 static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo, void *payload);
 
+/* A name read from a damaged heap may be anything: such names are not listed. */
+static bool printable(const char *name)
+{
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return false;
+    return *name != '\0';
+}
+
 static int walk(hid_t group, const char *prefix, name_list *list)
 {
-    walk_ctx ctx = {list, prefix};
+    walk_ctx ctx = {list, prefix, 0};
     hsize_t idx = 0;
     if (H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &idx, walk_group, &ctx) < 0 && list->rc == 0)
         list->rc = sb__h5_error(SB_ERR_IO, "cannot list group '%s'", *prefix ? prefix : "/");
@@ -614,13 +688,24 @@ static int walk(hid_t group, const char *prefix, name_list *list)
 static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo, void *payload)
 {
     walk_ctx *ctx = payload;
+    hsize_t index = ctx->index++;
     if (linfo->type != H5L_TYPE_HARD)
         return 0;
     H5O_info_t oinfo;
-    if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
-        oinfo.type != H5O_TYPE_GROUP)
-        return 0;
-    hid_t g = H5Gopen2(group, name, H5P_DEFAULT);
+    hid_t g = H5I_INVALID_HID;
+    if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) {
+        if (oinfo.type != H5O_TYPE_GROUP)
+            return 0;
+        g = H5Gopen2(group, name, H5P_DEFAULT);
+    } else if (printable(name)) {
+        /* Listed but not found by name: the group's names are damaged
+         * (open_by_walk); its index still leads to it. */
+        g = H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, H5P_DEFAULT);
+        if (g >= 0 && (H5Oget_info2(g, &oinfo, H5O_INFO_BASIC) < 0 || oinfo.type != H5O_TYPE_GROUP)) {
+            H5Oclose(g);
+            return 0;
+        }
+    }
     if (g < 0)
         return 0;
     size_t plen = strlen(ctx->prefix), nlen = strlen(name);
@@ -751,8 +836,8 @@ int sb_store_has_dataset(sb_store *s, const char *name, bool *exists)
     sb_h5_quiet q;
     sb__quiet_begin(&q);
     *exists = false;
-    if (sb__path_exists(s->file, name)) {
-        hid_t g = H5Oopen(s->file, name, H5P_DEFAULT);
+    {
+        hid_t g = sb__open_path(s->file, name, NULL);
         H5O_info_t info;
         if (g >= 0 && H5Oget_info2(g, &info, H5O_INFO_BASIC) >= 0 && info.type == H5O_TYPE_GROUP) {
             bool present = false, value = false;

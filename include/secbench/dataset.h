@@ -28,6 +28,12 @@ sb_store *sb_dataset_store(const sb_dataset *ds);
  * are sound, but rows, size or assets may be missing, because the copy was
  * never finished. Export it again (after removing it) rather than use it. */
 bool sb_dataset_is_incomplete(const sb_dataset *ds);
+/* True for a dataset that HDF5 cannot find by its name, because a name
+ * stored next to it in its group is damaged (a write that failed half-way
+ * through a metadata flush, docs/reliability.md finding 10): the library
+ * found it by walking the group. Its rows are intact, but h5py and Python
+ * secbench will not find it: export it to a new store. */
+bool sb_dataset_found_by_walk(const sb_dataset *ds);
 
 typedef struct sb_field_info {
     const char *name;

@@ -152,6 +152,13 @@ static void check_dataset(sb_store *store, const char *name, problems *p)
             "remove it and export again",
             name, (unsigned long long)sb_dataset_size(ds),
             (unsigned long long)sb_dataset_capacity(ds));
+    if (sb_dataset_found_by_walk(ds))
+        add(p, name,
+            "dataset '%s' cannot be found by its name: a name next to it in its group is "
+            "damaged (a failed metadata write); its %llu rows were found by walking the group, "
+            "but h5py and Python secbench will not find them: copy it to a new store with "
+            "'secbench-db export'",
+            name, (unsigned long long)sb_dataset_size(ds));
     if (sb_dataset_size(ds) > sb_dataset_capacity(ds))
         add(p, name, "size %llu exceeds capacity %llu",
             (unsigned long long)sb_dataset_size(ds),

@@ -16,6 +16,8 @@ BROKEN = {"SB_ERR_FORMAT", "SB_ERR_TYPE", "SB_ERR_IO"}
 
 def verdict(entry):
     """'fail' if check must fail, 'pass' if it must pass, 'either'."""
+    if "check" in entry:  # what the loads alone cannot tell (e.g. damaged names)
+        return entry["check"]
     if "OK" not in entry["open"]:
         return "fail"
     must_fail = False
@@ -65,6 +67,9 @@ def main():
                     problems.append("check passed a broken store")
                 if want == "pass" and rc != 0:
                     problems.append("check refused a sound store: %s" % err.strip()[:300])
+                for word in entry.get("check_message", []):
+                    if word not in err + out:
+                        problems.append("check does not say '%s': %s" % (word, (err + out).strip()[:300]))
             elif "OK" not in entry["open"] and rc == 0:
                 problems.append("status succeeded on a file that is no store")
             if rc != 0 and not (err + out).strip():

@@ -404,6 +404,28 @@ def odd_names(c):
     c.add(name, "fields with odd names", [OK], list=[OK], listed=["ds"], datasets={"ds": e})
 
 
+def damaged_names(c):
+    """docs/reliability.md finding 10: a symbol-table entry whose name never
+    reached the group's local heap. "acq1" becomes "\x01cq1" in the heap, which
+    sends HDF5's name lookup for "acq0" astray (h5py no longer finds it), while
+    acq0's rows are intact. The library finds it by walking the group; check
+    must report it and say how to get it out. acq1 is now called "\x01cq1",
+    which HDF5 does find."""
+    name = "damaged_names.h5"
+    with h5py.File(c.path(name), "w") as f:
+        dsets = {"acq0": make_dataset(f, "acq0"), "\x01cq1": make_dataset(f, "acq1")}
+    with open(c.path(name), "rb") as f:
+        raw = f.read()
+    assert raw.count(b"acq1\0") == 1, "the name acq1 is not stored once"
+    with open(c.path(name), "wb") as f:
+        f.write(raw.replace(b"acq1\0", b"\x01cq1\0"))
+    with h5py.File(c.path(name), "r") as f:
+        assert "acq0" not in f, "h5py still finds acq0: the damage is not the one meant"
+    c.add(name, "a damaged name in the root group hides an intact dataset from name lookups",
+          [OK], list=[OK], listed=sorted(dsets), datasets=dsets, check="fail",
+          check_message=["acq0", "damaged", "export"])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_corpus.py OUTDIR")
@@ -417,6 +439,7 @@ def main():
     field_defects(c)
     asset_defects(c)
     odd_names(c)
+    damaged_names(c)
     c.write_manifest()
     print("%d corpus files in %s" % (len(c.entries), outdir))
 

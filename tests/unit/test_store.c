@@ -691,6 +691,110 @@ START_TEST(null_handles_are_errors) {
 }
 END_TEST
 
+
+/* ---- a group whose names are damaged ---------------------------------- */
+
+/* Docs/reliability.md finding 10: a metadata flush that fails half-way can
+ * leave a symbol-table entry whose name never reached the group's local heap.
+ * Simulated here by spoiling one name in the heap: "acq1" becomes "\x01cq1",
+ * which sorts before "acq0" and sends HDF5's binary search for "acq0" astray. */
+static bool spoil_name(const char *path, const char *name) {
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (!sbt_read_file(path, &data, &len))
+        return false;
+    size_t n = strlen(name) + 1, hits = 0, at = 0;
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(data + i, name, n) == 0) {
+            hits++;
+            at = i;
+        }
+    bool ok = hits == 1;
+    if (ok) {
+        data[at] = 0x01;
+        ok = sbt_write_file(path, data, len);
+    }
+    free(data);
+    return ok;
+}
+
+static bool has_acq0(const sb_dataset_info *info, void *payload) {
+    (void)payload;
+    return strcmp(info->name, "acq0") == 0;
+}
+
+START_TEST(damaged_names_still_reach_the_rows) {
+    char *p = sbt_join(dir, "damaged.h5");
+    sb_store *s = NULL;
+    SBT_OK(sb_store_open(&s, p, SB_CREATE_TRUNCATE, NULL));
+    for (int k = 0; k < 2; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "acq%d", k);
+        sb_dataset *ds = create(s, name, 10, 1, ONE);
+        for (int32_t v = 0; v < 5; v++)
+            append_i32(ds, 100 * k + v);
+        SBT_OK(sb_dataset_close(ds));
+    }
+    SBT_OK(sb_store_close(s));
+    ck_assert_msg(spoil_name(p, "acq1"), "the name 'acq1' is not stored once in %s", p);
+
+    /* Premise: HDF5 itself no longer finds acq0 by its name. */
+    hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    H5E_BEGIN_TRY { ck_assert_int_le(H5Lexists(f, "acq0", H5P_DEFAULT), 0); } H5E_END_TRY;
+    H5Fclose(f);
+
+    SBT_OK(sb_store_open(&s, p, SB_READ, NULL));
+    bool exists = false;
+    SBT_OK(sb_store_has_dataset(s, "acq0", &exists));
+    ck_assert(exists);
+    sb_dataset *ds = NULL;
+    SBT_OK(sb_store_load_dataset(s, "acq0", &ds));
+    ck_assert(sb_dataset_found_by_walk(ds));
+    ck_assert_uint_eq(sb_dataset_size(ds), 5);
+    int32_t rows[5];
+    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    for (int32_t v = 0; v < 5; v++)
+        ck_assert_int_eq(rows[v], v);
+    SBT_OK(sb_dataset_close(ds));
+    /* Listed under its name. The spoiled name is what the file now says
+     * acq1 is called: listed too, and loads under it (its rows can be
+     * rescued as well). */
+    char **names = NULL;
+    size_t n = 0;
+    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(names[0], "\x01" "cq1");
+    ck_assert_str_eq(names[1], "acq0");
+    SBT_OK(sb_store_load_dataset(s, names[0], &ds));
+    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    ck_assert_int_eq(rows[0], 100);
+    SBT_OK(sb_dataset_close(ds));
+    sb_strings_free(names, n);
+    SBT_ERR(sb_store_load_dataset(s, "nothing", &ds), SB_ERR_NOT_FOUND);
+
+    /* The way out: export to a new store, where every name is sound. */
+    char *q = sbt_join(dir, "rescued.h5");
+    sb_store *out = NULL;
+    SBT_OK(sb_store_open(&out, q, SB_CREATE_TRUNCATE, NULL));
+    SBT_OK(sb_store_datasets(s, has_acq0, NULL, &names, &n));
+    ck_assert_uint_eq(n, 1);
+    SBT_OK(sb_store_export_dataset(s, names[0], out, NULL, true, 100));
+    sb_strings_free(names, n);
+    SBT_OK(sb_store_close(out));
+    SBT_OK(sb_store_close(s));
+    SBT_OK(sb_store_open(&out, q, SB_READ, NULL));
+    SBT_OK(sb_store_load_dataset(out, "acq0", &ds));
+    ck_assert(!sb_dataset_found_by_walk(ds));
+    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    ck_assert_int_eq(rows[4], 4);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(out));
+    free(q);
+    free(p);
+}
+END_TEST
+
 int main(void) {
     Suite *su = suite_create("store");
     TCase *tc = tcase_create("serial");
@@ -720,6 +824,7 @@ int main(void) {
     tcase_add_test(tc, created_never_written_reloads_fields);
     tcase_add_test(tc, closed_store_leaves_closed_handles);
     tcase_add_test(tc, null_handles_are_errors);
+    tcase_add_test(tc, damaged_names_still_reach_the_rows);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);
