@@ -77,21 +77,22 @@ typedef struct sb_store_options {
      * -1 (the default) and 0 = independent: each rank writes its own
      * contiguous rows of each field, with no MPI collective inside the write.
      * 1 = collective (MPI-IO collective buffering; may help many small
-     * appends on a parallel file system). Collective writes do not survive
-     * a failed write on every MPI: Open MPI 4.1's OMPIO (fcoll vulcan)
-     * reports success when an aggregator's write failed and then breaks the
-     * next MPI_File_sync; MPICH 4.0's ROMIO leaves the ranks in different
-     * collectives (MPI_File_set_view). With 1, a write error may hang the job
-     * or go unnoticed (docs/reliability.md). */
+     * appends on a parallel file system). Collective writes survive a failed
+     * write with MPICH's ROMIO (tested), not with Open MPI 4.1's OMPIO (fcoll
+     * vulcan), which reports success when an aggregator's write failed and
+     * then breaks the next MPI_File_sync: there a write error may hang the
+     * job or go unnoticed (docs/reliability.md). */
     int collective_writes;
     /* Parallel stores: write metadata with one collective MPI-IO write
      * (H5Pset_coll_metadata_write; default true) instead of HDF5's
      * distributed strategy, where each rank writes a share of the dirty
      * entries on its own. With false, an I/O error in the middle of a
      * metadata flush (a dataset being created) can leave some entries
-     * written and others not, and that was seen to lose a group's links
-     * (docs/reliability.md, finding 10); with true, the flush is one write
-     * per aggregator. */
+     * written and others not, and that was seen to damage a group's names
+     * so that HDF5 no longer finds an intact dataset (docs/reliability.md,
+     * finding 10; the library then finds it by walking the group, see
+     * sb_dataset_found_by_walk); with true, the flush is one write per
+     * aggregator. */
     bool collective_metadata_writes;
     /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;
