@@ -24,15 +24,15 @@ static int check_asset_name(sb_dataset *ds, const char *name)
 static int open_asset(sb_dataset *ds, const char *name, hid_t *out)
 {
     *out = H5I_INVALID_HID;
-    if (H5Lexists(ds->group, name, H5P_DEFAULT) <= 0)
+    /* By name, or by walking the group if its names are damaged (store.c). */
+    hid_t d = sb__open_path(ds->group, name, NULL);
+    if (d < 0)
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s' has no asset '%s'", ds->name, name);
     H5O_info_t info;
-    if (H5Oget_info_by_name2(ds->group, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
-        info.type != H5O_TYPE_DATASET)
+    if (H5Oget_info2(d, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_DATASET) {
+        H5Oclose(d);
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset", ds->name, name);
-    hid_t d = H5Dopen2(ds->group, name, H5P_DEFAULT);
-    if (d < 0)
-        return sb__h5_error(SB_ERR_FORMAT, "dataset '%s': cannot open asset '%s'", ds->name, name);
+    }
     if (!sb__is_asset(d)) {
         H5Dclose(d);
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset (no %s = TRUE)",
@@ -169,19 +169,25 @@ int sb_dataset_add_json_asset(sb_dataset *ds, const char *name, const cJSON *jso
 
 /* ---- reading ------------------------------------------------------------ */
 
+typedef struct asset_list {
+    char **names;
+    size_t count;
+    int rc;
+    hsize_t index; /* of the link being visited */
+} asset_list;
+
 static herr_t collect_asset(hid_t group, const char *name, const H5L_info_t *linfo, void *payload)
 {
-    struct { char **names; size_t count; int rc; } *l = payload;
+    asset_list *l = payload;
+    hsize_t index = l->index++;
     if (linfo->type != H5L_TYPE_HARD)
         return 0;
     H5O_info_t info;
-    if (H5Oget_info_by_name2(group, name, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
-        info.type != H5O_TYPE_DATASET)
-        return 0;
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    bool asset = d >= 0 && sb__is_asset(d);
+    hid_t d = sb__open_visited(group, name, index, NULL);
+    bool asset = d >= 0 && H5Oget_info2(d, &info, H5O_INFO_BASIC) >= 0 &&
+                 info.type == H5O_TYPE_DATASET && sb__is_asset(d);
     if (d >= 0)
-        H5Dclose(d);
+        H5Oclose(d);
     if (!asset)
         return 0;
     char **n = realloc(l->names, (l->count + 1) * sizeof *n);
@@ -223,7 +229,7 @@ int sb_dataset_asset_names(sb_dataset *ds, char ***names, size_t *count)
     int rc = enter_read(ds, NULL, "sb_dataset_asset_names");
     if (rc < 0)
         return rc;
-    struct { char **names; size_t count; int rc; } l = {NULL, 0, 0};
+    asset_list l = {NULL, 0, 0, 0};
     sb_h5_quiet q;
     sb__quiet_begin(&q);
     hsize_t idx = 0;

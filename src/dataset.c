@@ -315,21 +315,24 @@ typedef struct found_list {
     size_t count;
     int rc;
     const char *where;
+    hsize_t index;  /* of the link being visited */
+    bool walked;    /* a field was found only by its index (damaged names) */
 } found_list;
 
 static herr_t collect_fields(hid_t group, const char *name, const H5L_info_t *linfo, void *payload)
 {
     found_list *l = payload;
+    hsize_t index = l->index++;
     if (linfo->type != H5L_TYPE_HARD)
         return 0;
     H5O_info_t oinfo;
-    if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
-        return 0;
-    if (oinfo.type != H5O_TYPE_DATASET)
-        return 0; /* sub-groups of a dataset are ignored, as Python does */
-    hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
+    hid_t d = sb__open_visited(group, name, index, &l->walked);
     if (d < 0)
         return 0;
+    if (H5Oget_info2(d, &oinfo, H5O_INFO_BASIC) < 0 || oinfo.type != H5O_TYPE_DATASET) {
+        H5Oclose(d);
+        return 0; /* sub-groups of a dataset are ignored, as Python does */
+    }
     bool present = false, is_asset = false;
     char where[SB_ERRMSG_MAX / 2];
     snprintf(where, sizeof where, "dataset '%s', object '%s'", l->where, name);
@@ -384,10 +387,11 @@ static int cmp_found(const void *a, const void *b)
 
 static int load_fields(sb_dataset *ds)
 {
-    found_list l = {NULL, 0, 0, ds->name};
+    found_list l = {NULL, 0, 0, ds->name, 0, false};
     hsize_t idx = 0;
     if (H5Literate(ds->group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_fields, &l) < 0 && l.rc == 0)
         l.rc = sb__h5_error(SB_ERR_FORMAT, "dataset '%s': cannot list its fields", ds->name);
+    ds->found_by_walk |= l.walked;
     int rc = l.rc;
     if (rc == 0 && l.count > 1)
         qsort(l.items, l.count, sizeof *l.items, cmp_found);

@@ -135,6 +135,10 @@ bool sb__path_exists(hid_t loc, const char *path);
  * fails, by walking its group (damaged names, see store.c); *walked (may be
  * NULL) is set when a walk was needed. H5I_INVALID_HID when not found. */
 hid_t sb__open_path(hid_t loc, const char *path, bool *walked);
+/* Open the link `name`, at `index` in its group's name order, that an
+ * H5Literate over the group is visiting: by name, or by index when the name
+ * lookup fails (damaged names; *walked, may be NULL, is then set). */
+hid_t sb__open_visited(hid_t group, const char *name, hsize_t index, bool *walked);
 /* Create the groups on the way to `path` (not `path` itself). */
 int sb__create_parents(hid_t loc, const char *path);
 

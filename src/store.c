@@ -190,6 +190,23 @@ hid_t sb__open_path(hid_t loc, const char *path, bool *walked)
     return ok ? cur : H5I_INVALID_HID;
 }
 
+hid_t sb__open_visited(hid_t group, const char *name, hsize_t index, bool *walked)
+{
+    if (H5Lexists(group, name, H5P_DEFAULT) > 0) {
+        hid_t o = H5Oopen(group, name, H5P_DEFAULT);
+        if (o >= 0)
+            return o;
+    }
+    /* Listed but not found by name: the group's names are damaged
+     * (open_by_walk); its index still leads to it. */
+    if (!*name)
+        return H5I_INVALID_HID;
+    hid_t o = H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, H5P_DEFAULT);
+    if (o >= 0 && walked)
+        *walked = true;
+    return o;
+}
+
 int sb__create_parents(hid_t loc, const char *path)
 {
     char *copy = sb__strdup(path);
@@ -667,15 +684,6 @@ typedef struct walk_ctx {
 
 static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo, void *payload);
 
-/* A name read from a damaged heap may be anything: such names are not listed. */
-static bool printable(const char *name)
-{
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-        if (*c < 0x20 || *c == 0x7f)
-            return false;
-    return *name != '\0';
-}
-
 static int walk(hid_t group, const char *prefix, name_list *list)
 {
     walk_ctx ctx = {list, prefix, 0};
@@ -692,22 +700,13 @@ static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo,
     if (linfo->type != H5L_TYPE_HARD)
         return 0;
     H5O_info_t oinfo;
-    hid_t g = H5I_INVALID_HID;
-    if (H5Oget_info_by_name2(group, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0) {
-        if (oinfo.type != H5O_TYPE_GROUP)
-            return 0;
-        g = H5Gopen2(group, name, H5P_DEFAULT);
-    } else if (printable(name)) {
-        /* Listed but not found by name: the group's names are damaged
-         * (open_by_walk); its index still leads to it. */
-        g = H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, index, H5P_DEFAULT);
-        if (g >= 0 && (H5Oget_info2(g, &oinfo, H5O_INFO_BASIC) < 0 || oinfo.type != H5O_TYPE_GROUP)) {
-            H5Oclose(g);
-            return 0;
-        }
-    }
+    hid_t g = sb__open_visited(group, name, index, NULL);
     if (g < 0)
         return 0;
+    if (H5Oget_info2(g, &oinfo, H5O_INFO_BASIC) < 0 || oinfo.type != H5O_TYPE_GROUP) {
+        H5Oclose(g);
+        return 0;
+    }
     size_t plen = strlen(ctx->prefix), nlen = strlen(name);
     char *path = malloc(plen + nlen + 2);
     if (!path) {
