@@ -720,6 +720,17 @@ static bool spoil_name(const char *path, const char *name) {
     return ok;
 }
 
+/* Spoils `spoiled`, then checks the premise: HDF5 itself no longer finds
+ * the intact `hidden` by its name. */
+static void spoil_and_hide(const char *path, const char *spoiled, const char *hidden) {
+    ck_assert_msg(spoil_name(path, spoiled), "the name '%s' is not stored once in %s", spoiled,
+                  path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ck_assert_int_ge(f, 0);
+    H5E_BEGIN_TRY { ck_assert_int_le(H5Lexists(f, hidden, H5P_DEFAULT), 0); } H5E_END_TRY;
+    H5Fclose(f);
+}
+
 static bool has_acq0(const sb_dataset_info *info, void *payload) {
     (void)payload;
     return strcmp(info->name, "acq0") == 0;
@@ -738,13 +749,7 @@ START_TEST(damaged_names_still_reach_the_rows) {
         SBT_OK(sb_dataset_close(ds));
     }
     SBT_OK(sb_store_close(s));
-    ck_assert_msg(spoil_name(p, "acq1"), "the name 'acq1' is not stored once in %s", p);
-
-    /* Premise: HDF5 itself no longer finds acq0 by its name. */
-    hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ck_assert_int_ge(f, 0);
-    H5E_BEGIN_TRY { ck_assert_int_le(H5Lexists(f, "acq0", H5P_DEFAULT), 0); } H5E_END_TRY;
-    H5Fclose(f);
+    spoil_and_hide(p, "acq1", "acq0");
 
     SBT_OK(sb_store_open(&s, p, SB_READ, NULL));
     bool exists = false;
@@ -814,12 +819,7 @@ START_TEST(damaged_field_names_still_reach_the_rows) {
     SBT_OK(sb_dataset_add_asset_bytes(ds, "notes", "hello", 5, false));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
-    ck_assert_msg(spoil_name(p, "bravo"), "the name 'bravo' is not stored once in %s", p);
-
-    hid_t f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ck_assert_int_ge(f, 0);
-    H5E_BEGIN_TRY { ck_assert_int_le(H5Lexists(f, "fx/alpha", H5P_DEFAULT), 0); } H5E_END_TRY;
-    H5Fclose(f);
+    spoil_and_hide(p, "bravo", "fx/alpha");
 
     SBT_OK(sb_store_open(&s, p, SB_READ, NULL));
     SBT_OK(sb_store_load_dataset(s, "fx", &ds));
