@@ -648,6 +648,8 @@ typedef struct name_list {
     sb_dataset_info *infos;
     size_t count, cap;
     int rc;
+    haddr_t *entered; /* groups the walk went into, each once */
+    size_t nentered, capentered;
 } name_list;
 
 static int list_push(name_list *l, const char *name, uint64_t capacity, uint64_t size,
@@ -673,7 +675,28 @@ static void list_free(name_list *l)
     for (size_t i = 0; i < l->count; i++)
         free((char *)l->infos[i].name);
     free(l->infos);
+    free(l->entered);
     memset(l, 0, sizeof *l);
+}
+
+/* True the first time a group is met: a file may link one group from many
+ * places, or from inside itself (hard links up the tree, or damaged names
+ * leading back), and a walk that went in every time would never end. */
+static bool first_entry(name_list *l, haddr_t addr)
+{
+    for (size_t i = 0; i < l->nentered; i++)
+        if (l->entered[i] == addr)
+            return false;
+    if (l->nentered == l->capentered) {
+        size_t cap = l->capentered ? 2 * l->capentered : 16;
+        haddr_t *e = realloc(l->entered, cap * sizeof *e);
+        if (!e)
+            return false;
+        l->entered = e;
+        l->capentered = cap;
+    }
+    l->entered[l->nentered++] = addr;
+    return true;
 }
 
 typedef struct walk_ctx {
@@ -734,7 +757,7 @@ static herr_t walk_group(hid_t group, const char *name, const H5L_info_t *linfo,
         if (list_push(ctx->list, path, cap > 0 ? (uint64_t)cap : 0, size > 0 ? (uint64_t)size : 0,
                       marked && incomplete) < 0)
             ctx->list->rc = sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
-    } else {
+    } else if (first_entry(ctx->list, oinfo.addr)) {
         walk(g, path, ctx->list);
     }
     free(path);
@@ -753,6 +776,9 @@ static int list_sorted(sb_store *s, name_list *l)
     hid_t root = H5Gopen2(s->file, "/", H5P_DEFAULT);
     if (root < 0)
         return sb__h5_error(SB_ERR_IO, "cannot open the root group of '%s'", s->path);
+    H5O_info_t info;
+    if (H5Oget_info2(root, &info, H5O_INFO_BASIC) >= 0)
+        first_entry(l, info.addr);
     int rc = walk(root, "", l);
     H5Gclose(root);
     if (rc == 0 && l->count > 1)

@@ -426,6 +426,18 @@ def damaged_names(c):
           check_message=["acq0", "damaged", "export"])
 
 
+def group_cycle(c):
+    """Hard links back up the tree (legal HDF5): a listing that recursed into
+    every group would never end (a fuzzed file overflowed the stack so)."""
+    name = "group_cycle.h5"
+    with h5py.File(c.path(name), "w") as f:
+        dsets = {"traces": make_dataset(f, "traces"), "g/inner": make_dataset(f, "g/inner")}
+        f["g/up"] = f["/"]
+        f["g/self"] = f["g"]
+    c.add(name, "groups with hard links to themselves and to the root", [OK], list=[OK],
+          listed=sorted(dsets), datasets=dsets)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_corpus.py OUTDIR")
@@ -440,6 +452,7 @@ def main():
     asset_defects(c)
     odd_names(c)
     damaged_names(c)
+    group_cycle(c)
     c.write_manifest()
     print("%d corpus files in %s" % (len(c.entries), outdir))
 
