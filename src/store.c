@@ -652,17 +652,25 @@ typedef struct name_list {
     size_t nentered, capentered;
 } name_list;
 
+/* Grows *items (count used of *cap) so that one more fits. */
+static bool room_for_one(void **items, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return true;
+    size_t more = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*items, more * size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *cap = more;
+    return true;
+}
+
 static int list_push(name_list *l, const char *name, uint64_t capacity, uint64_t size,
                      bool incomplete)
 {
-    if (l->count == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        sb_dataset_info *i = realloc(l->infos, cap * sizeof *i);
-        if (!i)
-            return SB_ERR_NOMEM;
-        l->infos = i;
-        l->cap = cap;
-    }
+    if (!room_for_one((void **)&l->infos, &l->cap, l->count, sizeof *l->infos))
+        return SB_ERR_NOMEM;
     char *copy = sb__strdup(name);
     if (!copy)
         return SB_ERR_NOMEM;
@@ -687,14 +695,8 @@ static bool first_entry(name_list *l, haddr_t addr)
     for (size_t i = 0; i < l->nentered; i++)
         if (l->entered[i] == addr)
             return false;
-    if (l->nentered == l->capentered) {
-        size_t cap = l->capentered ? 2 * l->capentered : 16;
-        haddr_t *e = realloc(l->entered, cap * sizeof *e);
-        if (!e)
-            return false;
-        l->entered = e;
-        l->capentered = cap;
-    }
+    if (!room_for_one((void **)&l->entered, &l->capentered, l->nentered, sizeof *l->entered))
+        return false;
     l->entered[l->nentered++] = addr;
     return true;
 }
