@@ -1,7 +1,7 @@
 /* Workload 2: serial append, one trace at a time, as an acquisition loop
  * does: `samples` int8 samples plus three 16-byte uint8 fields (plaintext,
- * ciphertext, key). The library write-through, the library with its write
- * buffer, and fwrite of the same bytes into one stream. Each side's time
+ * ciphertext, key). The library as it comes (appends buffered), the library
+ * write-through, and fwrite of the same bytes into one stream. Each side's time
  * covers open/create, the loop and close (with fsync on both sides under
  * --sync). The h5py side is bench/append_h5py.py, alternated by run.sh. */
 #define _POSIX_C_SOURCE 200809L
@@ -15,28 +15,30 @@
 #define POOL 64 /* distinct traces cycled through, generated untimed */
 
 typedef struct cfg {
-    int traces, samples, reps, rep_base, buffer_rows;
+    int traces, samples, reps, rep_base;
     bool sync;
     const char *dir, *csv;
 } cfg;
 
 static unsigned char *pool_samples, *pool_fields;
 
-static double run_library(const cfg *c, const char *path, uint64_t buffer_rows)
+/* The library's default (appends buffered), or write-through (every append
+ * written and committed at once, as Python secbench does). */
+static double run_library(const cfg *c, const char *path, bool write_through)
 {
     remove(path);
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.fsync = c->sync;
     const char *names[] = {"data", "plaintext", "ciphertext", "key"};
     double t0 = bc_now();
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, &o), "sb_store_open");
-    bc_sb(sb_store_create_dataset(store, "traces", (uint64_t)c->traces, 4, names, &ds),
+    bc_sb(sb_store_create_dataset(&ds, store, "traces", (uint64_t)c->traces, 4, names),
           "sb_store_create_dataset");
-    if (buffer_rows)
-        bc_sb(sb_dataset_set_write_buffer(ds, buffer_rows), "sb_dataset_set_write_buffer");
+    if (write_through)
+        bc_sb(sb_dataset_set_append_buffer(ds, 0), "sb_dataset_set_append_buffer");
     sb_array row[4] = {
         {.dtype = SB_INT8, .ndim = 1, .shape = {(uint64_t)c->samples}},
         {.dtype = SB_UINT8, .ndim = 1, .shape = {16}},
@@ -48,7 +50,7 @@ static double run_library(const cfg *c, const char *path, uint64_t buffer_rows)
         row[0].data = pool_samples + (size_t)p * (size_t)c->samples;
         for (int f = 0; f < 3; f++)
             row[f + 1].data = pool_fields + (size_t)(p * 3 + f) * 16;
-        bc_sb(sb_dataset_append(ds, row), "sb_dataset_append");
+        bc_sb(sb_dataset_append(ds, 4, row), "sb_dataset_append");
     }
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     bc_sb(sb_store_close(store), "sb_store_close");
@@ -80,14 +82,13 @@ static double run_fwrite(const cfg *c, const char *path)
 
 int main(int argc, char **argv)
 {
-    cfg c = {.traces = 20000, .samples = 1000, .reps = 5, .rep_base = 1, .buffer_rows = 1024,
+    cfg c = {.traces = 20000, .samples = 1000, .reps = 5, .rep_base = 1,
              .dir = "."};
     const bc_opt opts[] = {
         {"--traces", BC_INT, &c.traces, "traces appended per repetition (default 20000)"},
         {"--samples", BC_INT, &c.samples, "int8 samples per trace (default 1000)"},
         {"--reps", BC_INT, &c.reps, "repetitions of each side (default 5)"},
         {"--rep-base", BC_INT, &c.rep_base, "number of the first repetition (default 1)"},
-        {"--buffer-rows", BC_INT, &c.buffer_rows, "rows of the write buffer line (default 1024)"},
         {"--sync", BC_FLAG, &c.sync, "fsync at close on every side"},
         {"--dir", BC_STR, &c.dir, "directory of the files (default .)"},
         {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
@@ -115,16 +116,16 @@ int main(int argc, char **argv)
         /* Rotate the order so no side always runs right after another's writes. */
         for (int k = 0; k < 3; k++) {
             int which = (k + r + c.rep_base - 1) % 3;
-            double t = which == 0   ? run_library(&c, sb_path, 0)
+            double t = which == 0   ? run_library(&c, sb_path, false)
                        : which == 1 ? run_fwrite(&c, raw_path)
-                                    : run_library(&c, sb_path, (uint64_t)c.buffer_rows);
-            const char *impl = which == 0 ? "sb" : which == 1 ? "fwrite" : "sb-buffered";
+                                    : run_library(&c, sb_path, true);
+            const char *impl = which == 0 ? "sb" : which == 1 ? "fwrite" : "sb-writethrough";
             bc_record(&run, wl, bytes, c.rep_base + r, impl, t, -1);
         }
     }
-    printf("# append: %d traces of %d int8 samples + 3 x 16 bytes, buffer %d rows, sync=%s; "
-           "appends/s (median): see MB/s x 1e6 / %d\n",
-           c.traces, c.samples, c.buffer_rows, c.sync ? "yes" : "no", c.samples + 48);
+    printf("# append: %d traces of %d int8 samples + 3 x 16 bytes, default buffer and "
+           "write-through, sync=%s; appends/s (median): see MB/s x 1e6 / %d\n",
+           c.traces, c.samples, c.sync ? "yes" : "no", c.samples + 48);
     bc_print_summary(&run, "fwrite");
     remove(sb_path);
     remove(raw_path);

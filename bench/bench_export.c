@@ -31,14 +31,14 @@ static void make_sources(const cfg *c, const char *sb_path, const char *raw_path
         bc_die("malloc", "source buffers");
 
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = MPI_COMM_WORLD;
     o.info = info;
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     const char *fields[] = {"data", "plaintext"};
     bc_sb(sb_store_open(&store, sb_path, SB_CREATE_TRUNCATE, &o), "sb_store_open");
-    bc_sb(sb_store_create_dataset(store, "bench", total_rows, 2, fields, &ds),
+    bc_sb(sb_store_create_dataset(&ds, store, "bench", total_rows, 2, fields),
           "sb_store_create_dataset");
     uint64_t shape_d[1] = {c->row_bytes}, shape_p[1] = {PT_BYTES};
     bc_sb(sb_dataset_define_field(ds, "data", SB_UINT8, 1, shape_d), "sb_dataset_define_field");
@@ -58,7 +58,7 @@ static void make_sources(const cfg *c, const char *sb_path, const char *raw_path
         sb_array cols[2] = {
             {.dtype = SB_UINT8, .ndim = 2, .shape = {n, c->row_bytes}, .data = data},
             {.dtype = SB_UINT8, .ndim = 2, .shape = {n, PT_BYTES}, .data = pt}};
-        bc_sb(sb_dataset_write_at(ds, r, cols), "sb_dataset_write_at");
+        bc_sb(sb_dataset_write_at(ds, r, 2, cols), "sb_dataset_write_at");
         if (MPI_File_write_at(fh, (MPI_Offset)(r * c->row_bytes), data,
                               (int)(n * c->row_bytes), MPI_BYTE, MPI_STATUS_IGNORE) ||
             MPI_File_write_at(fh, (MPI_Offset)(total_rows * c->row_bytes + r * PT_BYTES), pt,
@@ -77,7 +77,7 @@ static double export_library(const cfg *c, const char *src_path, const char *dst
                              MPI_Info info)
 {
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = MPI_COMM_WORLD;
     o.info = info;
     sb_store *src = NULL, *dst = NULL;
@@ -85,7 +85,7 @@ static double export_library(const cfg *c, const char *src_path, const char *dst
     double t0 = bc_now();
     bc_sb(sb_store_open(&src, src_path, SB_READ, &o), "sb_store_open (source)");
     bc_sb(sb_store_open(&dst, dst_path, SB_CREATE_TRUNCATE, &o), "sb_store_open (destination)");
-    bc_sb(sb_store_export_dataset(src, "bench", dst, NULL, true, c->chunk_rows),
+    bc_sb(sb_store_export_dataset(src, "bench", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = c->chunk_rows}),
           "sb_store_export_dataset");
     bc_sb(sb_store_close(dst), "sb_store_close (destination)");
     bc_sb(sb_store_close(src), "sb_store_close (source)");
@@ -137,14 +137,14 @@ static void verify_copies(const cfg *c, const char *dst_sb, const char *dst_raw)
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     bc_sb(sb_store_open(&store, dst_sb, SB_READ, NULL), "sb_store_open (exported copy)");
-    bc_sb(sb_store_load_dataset(store, "bench", &ds), "sb_store_load_dataset (exported copy)");
+    bc_sb(sb_store_load_dataset(&ds, store, "bench"), "sb_store_load_dataset (exported copy)");
     if (sb_dataset_size(ds) != total_rows)
         bc_die("verifying the export", "the copy has another number of rows than the source");
     size_t n = (size_t)(c->row_bytes / 8 * 8);
     unsigned char *got = malloc(c->row_bytes), *want = malloc(n ? n : 1);
     if (!got || !want)
         bc_die("malloc", "verify");
-    bc_sb(sb_dataset_read(ds, "data", 0, 1, got), "sb_dataset_read (exported copy)");
+    bc_sb(sb_dataset_read(got, ds, "data", 0, 1), "sb_dataset_read (exported copy)");
     bc_fill(want, n, 0);
     if (memcmp(got, want, n) != 0)
         bc_die("verifying the export", "the first row of the copy differs from the source");

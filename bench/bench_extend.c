@@ -51,7 +51,7 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
     path_of(path, sizeof path, c, "extend-sb", ".h5", comm);
     remove_file(path, comm);
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = comm;
     opts.info = info;
     opts.fsync = c->sync;
@@ -62,19 +62,19 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, &opts), "sb_store_open");
-    bc_sb(sb_store_create_dataset(store, "bench", p->total_rows, 1, fields, &ds),
+    bc_sb(sb_store_create_dataset(&ds, store, "bench", p->total_rows, 1, fields),
           "sb_store_create_dataset");
     for (uint64_t done = 0; done < p->rows_per_rank; done += p->batch_rows) {
         uint64_t n = p->rows_per_rank - done < p->batch_rows ? p->rows_per_rank - done
                                                              : p->batch_rows;
         sb_array col = {.dtype = SB_UINT8, .ndim = 2, .shape = {n, c->row_bytes}, .data = buf};
         double tb = bc_now();
-        bc_sb(sb_dataset_extend(ds, &col), "sb_dataset_extend");
+        bc_sb(sb_dataset_extend(ds, 1, &col), "sb_dataset_extend");
         raw += bc_now() - tb;
     }
     bc_sb(sb_store_flush(store), "sb_store_flush");
     sb_write_report rep;
-    sb_dataset_last_write(ds, &rep);
+    sb_dataset_last_write(&rep, ds);
     *collective = rep.valid && rep.collective;
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     bc_sb(sb_store_close(store), "sb_store_close");

@@ -31,7 +31,7 @@ static void add_row(sb_dataset *ds)
     bc_fill(pt, sizeof pt, 8);
     sb_array row[2] = {{.dtype = SB_INT8, .ndim = 1, .shape = {1000}, .data = samples},
                        {.dtype = SB_UINT8, .ndim = 1, .shape = {16}, .data = pt}};
-    bc_sb(sb_dataset_append(ds, row), "sb_dataset_append");
+    bc_sb(sb_dataset_append(ds, 2, row), "sb_dataset_append");
 }
 
 static double create_store(const char *path, int n)
@@ -45,7 +45,7 @@ static double create_store(const char *path, int n)
     for (int i = 0; i < n; i++) {
         sb_dataset *ds = NULL;
         name_of(name, sizeof name, i);
-        bc_sb(sb_store_create_dataset(store, name, 100, 2, fields, &ds),
+        bc_sb(sb_store_create_dataset(&ds, store, name, 100, 2, fields),
               "sb_store_create_dataset");
         if (i == n / 2)
             add_row(ds);
@@ -71,16 +71,16 @@ static void measure(const cfg *c, bc_run *run, int n, int rep)
     char **names = NULL;
     size_t count = 0;
     t0 = bc_now();
-    bc_sb(sb_store_dataset_names(store, &names, &count), "sb_store_dataset_names");
+    bc_sb(sb_store_dataset_names(&names, &count, store), "sb_store_dataset_names");
     double t_list = bc_now() - t0;
     if (count != (size_t)n)
         bc_die("sb_store_dataset_names", "returned another number of datasets than created");
-    sb_strings_free(names, count);
+    sb_free(names);
 
     t0 = bc_now();
     for (int i = 0; i < c->loads; i++) {
         sb_dataset *ds = NULL;
-        bc_sb(sb_store_load_dataset(store, target, &ds), "sb_store_load_dataset");
+        bc_sb(sb_store_load_dataset(&ds, store, target), "sb_store_load_dataset");
         if (sb_dataset_size(ds) != 1)
             bc_die("sb_store_load_dataset", "the loaded dataset does not hold its one row");
         bc_sb(sb_dataset_close(ds), "sb_dataset_close");

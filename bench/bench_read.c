@@ -32,15 +32,14 @@ static void write_inputs(const cfg *c, const char *sb_path, const char *raw_path
                          MPI_Info info, unsigned char *buf, int rank, int nranks)
 {
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = MPI_COMM_WORLD;
     o.info = info;
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     const char *fields[] = {"data"};
     bc_sb(sb_store_open(&store, sb_path, SB_CREATE_TRUNCATE, &o), "sb_store_open");
-    bc_sb(sb_store_create_dataset(store, "bench", rows_per_rank * (uint64_t)nranks, 1, fields,
-                                  &ds), "sb_store_create_dataset");
+    bc_sb(sb_store_create_dataset(&ds, store, "bench", rows_per_rank * (uint64_t)nranks, 1, fields), "sb_store_create_dataset");
     /* Each rank writes its own block at its offset (the preassigned-slices
      * path), so that blocks stay contiguous whatever the batch size. */
     uint64_t row_shape[1] = {c->row_bytes};
@@ -50,7 +49,7 @@ static void write_inputs(const cfg *c, const char *sb_path, const char *raw_path
         bc_fill(buf, batch_at(done) * c->row_bytes, ((uint64_t)rank << 32) + done);
         sb_array col = {.dtype = SB_UINT8, .ndim = 2, .shape = {batch_at(done), c->row_bytes},
                         .data = buf};
-        bc_sb(sb_dataset_write_at(ds, (uint64_t)rank * rows_per_rank + done, &col),
+        bc_sb(sb_dataset_write_at(ds, (uint64_t)rank * rows_per_rank + done, 1, &col),
               "sb_dataset_write_at");
     }
     bc_sb(sb_dataset_commit_size(ds, ((uint64_t)rank + 1) * rows_per_rank),
@@ -86,7 +85,7 @@ static times read_library(const char *path, MPI_Info info, unsigned char *buf,
                           int rank)
 {
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = MPI_COMM_WORLD;
     o.info = info;
     sb_store *store = NULL;
@@ -95,11 +94,10 @@ static times read_library(const char *path, MPI_Info info, unsigned char *buf,
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = bc_now();
     bc_sb(sb_store_open(&store, path, SB_READ, &o), "sb_store_open");
-    bc_sb(sb_store_load_dataset(store, "bench", &ds), "sb_store_load_dataset");
+    bc_sb(sb_store_load_dataset(&ds, store, "bench"), "sb_store_load_dataset");
     for (uint64_t done = 0; done < rows_per_rank; done += batch_rows) {
         double tb = bc_now();
-        bc_sb(sb_dataset_read_all(ds, "data", (uint64_t)rank * rows_per_rank + done,
-                                  batch_at(done), buf), "sb_dataset_read_all");
+        bc_sb(sb_dataset_read_all(buf, ds, "data", (uint64_t)rank * rows_per_rank + done, batch_at(done)), "sb_dataset_read_all");
         raw += bc_now() - tb;
     }
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");

@@ -6,35 +6,38 @@
 
 #include <cjson/cJSON.h>
 
-#include "internal.h"
+#include "assets.h"
+#include "commit.h"
+#include "dtype.h"
+#include "format.h"
+#include "h5path.h"
 
-static int check_asset_name(sb_dataset *ds, const char *name)
+static bool is_asset(hid_t obj)
 {
-    if (!name || !name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return sb__error(SB_ERR_INVALID, "dataset '%s': asset name '%s' is not a plain name",
-                         ds->name, name ? name : "(null)");
-    for (size_t i = 0; i < ds->nfields; i++)
-        if (strcmp(ds->fields[i].name, name) == 0)
-            return sb__error(SB_ERR_INVALID, "dataset '%s': '%s' is a field, not an asset",
-                             ds->name, name);
-    return 0;
+    bool present = false, value = false;
+    return sb__attr_read_bool(obj, SB_ATTR_IS_ASSET, "asset", &present, &value) == 0 && value;
+}
+
+static int check_asset_name(const sb_dataset *ds, const char *name)
+{
+    int rc = sb__member_name("asset", ds->name, name);
+    if (rc == 0 && sb__dataset_find_field(ds, name))
+        rc = sb__error(SB_ERR_INVALID, "dataset '%s': '%s' is a field, not an asset", ds->name, name);
+    return rc;
 }
 
 /* Open an existing asset; SB_ERR_NOT_FOUND if there is none of that name. */
 static int open_asset(sb_dataset *ds, const char *name, hid_t *out)
 {
     *out = H5I_INVALID_HID;
-    /* By name, or by walking the group if its names are damaged (store.c). */
+    /* By name, or by walking the group if its names are damaged (h5path.c). */
     hid_t d = sb__open_path(ds->group, name, NULL);
     if (d < 0)
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s' has no asset '%s'", ds->name, name);
     H5O_info_t info;
-    if (H5Oget_info2(d, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_DATASET) {
+    if (H5Oget_info2(d, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_DATASET ||
+        !is_asset(d)) {
         H5Oclose(d);
-        return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset", ds->name, name);
-    }
-    if (!sb__is_asset(d)) {
-        H5Dclose(d);
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset (no %s = TRUE)",
                          ds->name, name, SB_ATTR_IS_ASSET);
     }
@@ -42,16 +45,51 @@ static int open_asset(sb_dataset *ds, const char *name, hid_t *out)
     return 0;
 }
 
-/* Create (or replace) an asset of `type` and `space` and write `data` from
- * rank 0; the other ranks take part with empty selections. */
+static int create_asset(sb_dataset *ds, const char *name, hid_t type, hid_t space,
+                        const void *data)
+{
+    sb_store *s = ds->store;
+    hid_t dcpl = sb__dcpl_contiguous();
+    hid_t d = dcpl >= 0 ? H5Dcreate2(ds->group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)
+                        : H5I_INVALID_HID;
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (d < 0)
+        return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot create asset '%s'", ds->name, name);
+    int rc = sb__attr_write_bool(d, SB_ATTR_IS_ASSET, true);
+    hssize_t npoints = H5Sget_simple_extent_npoints(space);
+    if (rc == 0 && npoints > 0) {
+        /* Rank 0 writes the bytes; the others take part with nothing. */
+        bool empty = s->coll.parallel && s->coll.rank != 0;
+        hid_t fsel = H5Scopy(space), msel = H5Scopy(space);
+        if (empty) {
+            H5Sselect_none(fsel);
+            H5Sselect_none(msel);
+        }
+        static const char dummy = 0;
+        if (fsel < 0 || msel < 0 ||
+            H5Dwrite(d, type, msel, fsel, s->dxpl_coll, empty ? &dummy : data) < 0)
+            rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot write asset '%s'", ds->name, name);
+        if (fsel >= 0)
+            H5Sclose(fsel);
+        if (msel >= 0)
+            H5Sclose(msel);
+    }
+    H5Dclose(d);
+    if (rc < 0)
+        H5Ldelete(ds->group, name, H5P_DEFAULT);
+    return rc;
+}
+
+/* Create (or replace) an asset. A replacement is written under a temporary
+ * name first, so that a failure leaves the old asset as it was. */
 static int write_asset(sb_dataset *ds, const char *name, hid_t type, hid_t space,
                        const void *data, bool replace)
 {
-    sb_store *s = ds->store;
-    if (H5Lexists(ds->group, name, H5P_DEFAULT) > 0) {
+    bool exists = H5Lexists(ds->group, name, H5P_DEFAULT) > 0;
+    if (exists) {
         hid_t old;
-        int rc = open_asset(ds, name, &old);
-        if (rc < 0)
+        if (open_asset(ds, name, &old) < 0)
             return sb__error(SB_ERR_EXISTS, "dataset '%s': '%s' exists and is not an asset",
                              ds->name, name);
         H5Dclose(old);
@@ -59,111 +97,114 @@ static int write_asset(sb_dataset *ds, const char *name, hid_t type, hid_t space
             return sb__error(SB_ERR_EXISTS,
                              "dataset '%s': asset '%s' already exists (pass replace to overwrite)",
                              ds->name, name);
-        if (H5Ldelete(ds->group, name, H5P_DEFAULT) < 0)
-            return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot replace asset '%s'", ds->name, name);
     }
-    hid_t dcpl = sb__dcpl_contiguous();
-    hid_t d = H5Dcreate2(ds->group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    if (d < 0)
-        return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot create asset '%s'", ds->name, name);
-    int rc = sb__attr_write_bool(d, SB_ATTR_IS_ASSET, true);
-    hssize_t npoints = H5Sget_simple_extent_npoints(space);
-    if (rc == 0 && npoints > 0) {
-        hid_t fsel = H5Scopy(space), msel = H5Scopy(space);
-        if (s->parallel && s->rank != 0) {
-            H5Sselect_none(fsel);
-            H5Sselect_none(msel);
-        }
-        static const char dummy = 0;
-        bool empty = s->parallel && s->rank != 0;
-        if (H5Dwrite(d, type, msel, fsel, s->dxpl_coll, empty ? &dummy : data) < 0)
-            rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot write asset '%s'", ds->name, name);
-        H5Sclose(fsel);
-        H5Sclose(msel);
-    }
-    H5Dclose(d);
+    if (!exists)
+        return create_asset(ds, name, type, space, data);
+    char tmp[SB_ERRMSG_MAX];
+    snprintf(tmp, sizeof tmp, "%s.sb-replacing", name);
+    if (H5Lexists(ds->group, tmp, H5P_DEFAULT) > 0)
+        H5Ldelete(ds->group, tmp, H5P_DEFAULT); /* left by a killed job */
+    int rc = create_asset(ds, tmp, type, space, data);
+    if (rc == 0 && (H5Ldelete(ds->group, name, H5P_DEFAULT) < 0 ||
+                    H5Lmove(ds->group, tmp, ds->group, name, H5P_DEFAULT, H5P_DEFAULT) < 0))
+        rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot replace asset '%s'", ds->name, name);
     return rc;
 }
 
-static int add_asset(sb_dataset *ds, const char *name, sb_dtype dtype, int ndim,
-                     const uint64_t *shape, const void *data, uint64_t nbytes, bool replace,
-                     const char *what)
+typedef struct new_asset {
+    const char *name;
+    sb_dtype dtype;
+    int ndim;
+    const uint64_t *shape;
+    const void *data;
+    uint64_t nbytes;
+    bool replace;
+} new_asset;
+
+static int add_asset(sb_dataset *ds, const new_asset *a, const char *what, int local)
 {
-    int rc = sb__dataset_check(ds, what);
-    if (rc < 0)
-        return rc;
-    sb_store *s = ds->store;
-    int local = sb__store_check_writable(s, what);
-    if (local == 0)
-        local = check_asset_name(ds, name);
-    if (local == 0 && nbytes > 0 && !data)
-        local = sb__error(SB_ERR_INVALID, "%s: dataset '%s': asset '%s' data is NULL", what,
-                          ds->name, name);
-    sb_hash h;
-    sb__hash_init(&h, "add_asset");
-    if (local == 0) {
-        sb__hash_str(&h, ds->name);
-        sb__hash_str(&h, name);
-        sb__hash_u64(&h, (uint64_t)dtype);
-        for (int i = 0; i < ndim; i++)
-            sb__hash_u64(&h, shape[i]);
-        sb__hash_u64(&h, replace);
+    sb_call c;
+    sb__call_dataset(&c, what, ds);
+    sb__call_check(&c, local);
+    if (c.rc == 0)
+        sb__call_check(&c, sb__store_writable(ds->store, what));
+    if (c.rc == 0)
+        sb__call_check(&c, check_asset_name(ds, a->name));
+    if (c.rc == 0 && a->nbytes > 0 && !a->data)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "%s: dataset '%s': asset '%s' data is NULL",
+                                     what, ds->name, a->name));
+    if (c.rc == 0) {
+        sb__call_str(&c, a->name);
+        sb__call_u64(&c, (uint64_t)a->dtype);
+        for (int i = 0; i < a->ndim; i++)
+            sb__call_u64(&c, a->shape[i]);
+        sb__call_u64(&c, a->replace);
         /* Content too: ranks that computed different metadata must not
          * silently store rank 0's. */
-        if (s->parallel)
-            sb__hash_bytes(&h, data, nbytes);
+        if (ds->store->coll.parallel)
+            sb__call_bytes(&c, a->data, (size_t)a->nbytes);
     }
-    rc = sb__coll_begin(s, what, &h, local);
-    if (rc < 0)
-        return rc;
-    hsize_t dims[SB_MAX_DIMS];
-    for (int i = 0; i < ndim; i++)
-        dims[i] = shape[i];
-    sb_h5_quiet q;
-    sb__quiet_begin(&q);
-    hid_t space = ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(ndim, dims, NULL);
-    hid_t type = sb__dtype_h5type(dtype);
-    local = write_asset(ds, name, type, space, data, replace);
-    H5Tclose(type);
-    H5Sclose(space);
-    rc = sb__coll_agree(s, local);
-    if (rc == 0)
-        rc = sb__coll_agree(s, sb__store_flush_file(s));
-    sb__quiet_end(&q);
-    return rc;
+    int rc = sb__call_enter(&c);
+    if (rc == 0) {
+        hsize_t dims[SB_MAX_DIMS];
+        for (int i = 0; i < a->ndim; i++)
+            dims[i] = a->shape[i];
+        hid_t space = a->ndim == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(a->ndim, dims, NULL);
+        hid_t type = sb__dtype_h5type(a->dtype);
+        int local_rc = space < 0 || type < 0
+                           ? sb__h5_error(SB_ERR_IO, "dataset '%s': cannot describe asset '%s'",
+                                          ds->name, a->name)
+                           : write_asset(ds, a->name, type, space, a->data, a->replace);
+        if (type >= 0)
+            H5Tclose(type);
+        if (space >= 0)
+            H5Sclose(space);
+        rc = sb__coll_agree(&ds->store->coll, local_rc);
+        if (rc == 0)
+            rc = sb__coll_agree(&ds->store->coll, sb__store_flush_file(ds->store));
+    }
+    return sb__call_end(&c, rc);
 }
 
 int sb_dataset_add_asset_bytes(sb_dataset *ds, const char *name, const void *data, size_t len,
                                bool replace)
 {
     uint64_t shape = len;
-    return add_asset(ds, name, SB_UINT8, 1, &shape, data, len, replace,
-                     "sb_dataset_add_asset_bytes");
+    new_asset a = {name, SB_UINT8, 1, &shape, data, len, replace};
+    return add_asset(ds, &a, "sb_dataset_add_asset_bytes", 0);
 }
 
 int sb_dataset_add_asset_array(sb_dataset *ds, const char *name, const sb_array *array,
                                bool replace)
 {
+    const char *what = "sb_dataset_add_asset_array";
+    int local = 0;
+    uint64_t nbytes = 0;
     if (!array)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_add_asset_array: array is NULL");
-    if (!sb__dtype_valid(array->dtype) || array->ndim < 0 || array->ndim > SB_MAX_DIMS)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_add_asset_array: asset '%s': invalid dtype or ndim",
-                         name ? name : "(null)");
-    return add_asset(ds, name, array->dtype, array->ndim, array->shape, array->data,
-                     sb_array_nbytes(array), replace, "sb_dataset_add_asset_array");
+        local = sb__error(SB_ERR_INVALID, "%s: array is NULL", what);
+    else if (!sb_dtype_valid(array->dtype) || array->ndim < 0 || array->ndim > SB_MAX_DIMS)
+        local = sb__error(SB_ERR_INVALID, "%s: asset '%s': invalid dtype %d or ndim %d", what,
+                          name ? name : "(null)", (int)array->dtype, array->ndim);
+    else if ((nbytes = sb_array_nbytes(array)) == UINT64_MAX || nbytes > (uint64_t)PTRDIFF_MAX)
+        local = sb__error(SB_ERR_INVALID, "%s: asset '%s' is too large", what,
+                          name ? name : "(null)");
+    static const uint64_t no_shape[SB_MAX_DIMS];
+    new_asset a = {name, local == 0 ? array->dtype : SB_UINT8, local == 0 ? array->ndim : 0,
+                   local == 0 ? array->shape : no_shape, local == 0 ? array->data : NULL,
+                   nbytes, replace};
+    return add_asset(ds, &a, what, local);
 }
 
 int sb_dataset_add_json_asset(sb_dataset *ds, const char *name, const cJSON *json, bool replace)
 {
-    if (!json)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_add_json_asset: json is NULL");
-    char *text = cJSON_PrintUnformatted(json);
-    if (!text)
-        return sb__error(SB_ERR_NOMEM, "sb_dataset_add_json_asset: cannot serialize asset '%s'",
-                         name ? name : "(null)");
-    int rc = sb_dataset_add_asset_bytes(ds, name, text, strlen(text), replace);
-    cJSON_free(text);
+    const char *what = "sb_dataset_add_json_asset";
+    char *text = NULL;
+    int local = json ? sb_json_print(&text, json)
+                     : sb__error(SB_ERR_INVALID, "%s: json is NULL", what);
+    uint64_t shape = text ? strlen(text) : 0;
+    new_asset a = {name, SB_UINT8, 1, &shape, text, shape, replace};
+    int rc = add_asset(ds, &a, what, local);
+    free(text);
     return rc;
 }
 
@@ -171,82 +212,75 @@ int sb_dataset_add_json_asset(sb_dataset *ds, const char *name, const cJSON *jso
 
 typedef struct asset_list {
     char **names;
-    size_t count;
-    int rc;
-    hsize_t index; /* of the link being visited */
+    size_t count, cap;
 } asset_list;
 
-static herr_t collect_asset(hid_t group, const char *name, const H5L_info_t *linfo, void *payload)
+static int collect_asset(hid_t obj, const char *name, const H5O_info_t *info, void *payload)
 {
     asset_list *l = payload;
-    hsize_t index = l->index++;
-    if (linfo->type != H5L_TYPE_HARD)
+    /* Python lists every member flagged as an asset (a flagged group too). */
+    if (!is_asset(obj))
         return 0;
-    H5O_info_t info;
-    hid_t d = sb__open_visited(group, name, index, NULL);
-    bool asset = d >= 0 && H5Oget_info2(d, &info, H5O_INFO_BASIC) >= 0 &&
-                 info.type == H5O_TYPE_DATASET && sb__is_asset(d);
-    if (d >= 0)
-        H5Oclose(d);
-    if (!asset)
-        return 0;
-    char **n = realloc(l->names, (l->count + 1) * sizeof *n);
-    if (!n || !(n[l->count] = sb__strdup(name))) {
-        if (n)
-            l->names = n;
-        l->rc = sb__error(SB_ERR_NOMEM, "out of memory listing assets");
-        return -1;
+    (void)info;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **grown = realloc(l->names, cap * sizeof *grown);
+        if (!grown)
+            return sb__error(SB_ERR_NOMEM, "out of memory listing assets");
+        l->names = grown;
+        l->cap = cap;
     }
-    l->names = n;
+    if (!(l->names[l->count] = sb__strdup(name)))
+        return sb__error(SB_ERR_NOMEM, "out of memory listing assets");
     l->count++;
     return 0;
 }
 
-/* Asset reads open HDF5 objects, which is collective metadata on a parallel
- * store: enter together, fail together. */
-static int enter_read(sb_dataset *ds, const char *name, const char *what)
+int sb__asset_list(sb_dataset *ds, char ***names, size_t *count)
 {
-    int rc = sb__dataset_check(ds, what);
-    if (rc < 0)
-        return rc;
-    int local = 0;
-    if (name != NULL || strcmp(what, "sb_dataset_asset_names") != 0)
-        local = name ? 0 : sb__error(SB_ERR_INVALID, "%s: dataset '%s': asset name is NULL", what,
-                                     ds->name);
-    sb_hash h;
-    sb__hash_init(&h, what);
-    sb__hash_str(&h, ds->name);
-    sb__hash_str(&h, name);
-    return sb__coll_begin(ds->store, what, &h, local);
-}
-
-int sb_dataset_asset_names(sb_dataset *ds, char ***names, size_t *count)
-{
-    if (!names || !count)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_asset_names: names or count is NULL");
+    asset_list l = {NULL, 0, 0};
+    int rc = sb__members(ds->group, true, collect_asset, &l, NULL);
     *names = NULL;
     *count = 0;
-    int rc = enter_read(ds, NULL, "sb_dataset_asset_names");
-    if (rc < 0)
-        return rc;
-    asset_list l = {NULL, 0, 0, 0};
-    sb_h5_quiet q;
-    sb__quiet_begin(&q);
-    hsize_t idx = 0;
-    if (H5Literate(ds->group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_asset, &l) < 0 && l.rc == 0)
-        l.rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot list assets", ds->name);
-    sb__quiet_end(&q);
-    rc = sb__coll_agree(ds->store, l.rc);
-    if (rc < 0) {
-        sb_strings_free(l.names, l.count);
-        return rc;
+    if (rc == 0 && l.count > 0) {
+        *names = sb__strings_pack(l.names, l.count);
+        rc = *names ? 0 : SB_ERR_NOMEM;
     }
-    *names = l.names;
-    *count = l.count;
-    return 0;
+    if (rc == 0)
+        *count = l.count;
+    else if (rc != SB_ERR_NOMEM)
+        rc = sb__error(rc, "dataset '%s': cannot list its assets: %s", ds->name,
+                       sb_last_error_message());
+    for (size_t i = 0; i < l.count; i++)
+        free(l.names[i]);
+    free(l.names);
+    return rc;
 }
 
-/* Open an asset and describe it: HDF5 type, dims, element count. */
+int sb_dataset_asset_names(char ***names, size_t *count, sb_dataset *ds)
+{
+    if (names)
+        *names = NULL;
+    if (count)
+        *count = 0;
+    sb_call c;
+    sb__call_dataset(&c, "sb_dataset_asset_names", ds);
+    if (!names || !count)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_dataset_asset_names: %s is NULL",
+                                     names ? "count" : "names"));
+    int rc = sb__call_enter(&c);
+    if (rc == 0)
+        rc = sb__coll_agree(&ds->store->coll, sb__asset_list(ds, names, count));
+    if (rc < 0 && names) {
+        free(*names);
+        *names = NULL;
+    }
+    if (rc < 0 && count)
+        *count = 0;
+    return sb__call_end(&c, rc);
+}
+
+/* An asset opened and described: HDF5 type, dims, element count. */
 typedef struct asset_view {
     hid_t dset, type, space;
     int ndim;
@@ -289,11 +323,15 @@ static int read_view(sb_dataset *ds, const char *name, asset_view *v, hid_t memt
 {
     /* Variable-length data would come back as heap pointers, not bytes. */
     if (H5Tis_variable_str(memtype) > 0 || H5Tdetect_class(memtype, H5T_VLEN) > 0 ||
-        H5Tget_class(memtype) == H5T_REFERENCE)
-        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' holds variable-length data; only "
-                         "fixed-size assets can be read", ds->name, name);
+        H5Tdetect_class(memtype, H5T_REFERENCE) > 0) {
+        char what[96];
+        sb_dtype dt;
+        sb__dtype_from_h5(v->type, &dt, what, sizeof what);
+        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' holds %s; only fixed-size assets "
+                         "can be read", ds->name, name, what);
+    }
     size_t elem = H5Tget_size(memtype);
-    if (elem == 0 || (v->npoints > 0 && v->npoints > SIZE_MAX / elem))
+    if (elem == 0 || (v->npoints > 0 && v->npoints > (SIZE_MAX - 1) / elem))
         return sb__error(SB_ERR_FORMAT, "dataset '%s': asset '%s' is too large", ds->name, name);
     size_t bytes = (size_t)v->npoints * elem;
     void *buf = malloc(bytes + 1);
@@ -313,21 +351,28 @@ static int read_view(sb_dataset *ds, const char *name, asset_view *v, hid_t memt
 /* Every asset getter: enter together, open the asset, read it, fail together. */
 typedef int (*view_reader)(sb_dataset *ds, const char *name, asset_view *v, void *out);
 
-static int read_asset(sb_dataset *ds, const char *name, const char *what, view_reader fn, void *out)
+static int read_asset(sb_dataset *ds, const char *name, const char *what, view_reader fn,
+                      void *out, int local)
 {
-    int rc = enter_read(ds, name, what);
-    if (rc < 0)
-        return rc;
-    sb_h5_quiet q;
-    sb__quiet_begin(&q);
-    asset_view v;
-    rc = view_open(ds, name, &v);
+    sb_call c;
+    sb__call_dataset(&c, what, ds);
+    sb__call_check(&c, local);
+    if (c.rc == 0 && !name)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "%s: dataset '%s': asset name is NULL", what,
+                                     ds->name));
+    if (c.rc == 0)
+        sb__call_str(&c, name);
+    int rc = sb__call_enter(&c);
     if (rc == 0) {
-        rc = fn(ds, name, &v, out);
-        view_close(&v);
+        asset_view v;
+        rc = view_open(ds, name, &v);
+        if (rc == 0) {
+            rc = fn(ds, name, &v, out);
+            view_close(&v);
+        }
+        rc = sb__coll_agree(&ds->store->coll, rc);
     }
-    sb__quiet_end(&q);
-    return sb__coll_agree(ds->store, rc);
+    return sb__call_end(&c, rc);
 }
 
 /* dtype and shape of an asset into an sb_array (data untouched). */
@@ -337,9 +382,10 @@ static int describe_view(sb_dataset *ds, const char *name, asset_view *v, void *
     a->ndim = v->ndim;
     for (int i = 0; i < v->ndim; i++)
         a->shape[i] = v->dims[i];
-    if (sb__dtype_from_h5(v->type, &a->dtype) < 0)
-        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' has a dtype secbench-storage does "
-                         "not support (read it as bytes)", ds->name, name);
+    char what[96];
+    if (sb__dtype_from_h5(v->type, &a->dtype, what, sizeof what) < 0)
+        return sb__error(SB_ERR_TYPE, "dataset '%s': asset '%s' holds %s, which has no dtype in "
+                         "secbench-storage (read it as bytes)", ds->name, name, what);
     return 0;
 }
 
@@ -354,9 +400,14 @@ static int read_raw(sb_dataset *ds, const char *name, asset_view *v, void *out)
      * bytes for anything else. */
     raw_out *r = out;
     sb_dtype dt;
-    hid_t mem = sb__dtype_from_h5(v->type, &dt) == 0 ? sb__dtype_h5type(dt) : H5Tcopy(v->type);
-    int rc = read_view(ds, name, v, mem, r->data, r->len);
-    H5Tclose(mem);
+    char what[96];
+    hid_t mem = sb__dtype_from_h5(v->type, &dt, what, sizeof what) == 0
+                    ? sb__dtype_memtype(v->type, dt)
+                    : H5Tcopy(v->type);
+    int rc = mem < 0 ? sb__h5_error(SB_ERR_IO, "dataset '%s': asset '%s': no memory type", ds->name, name)
+                     : read_view(ds, name, v, mem, r->data, r->len);
+    if (mem >= 0)
+        H5Tclose(mem);
     return rc;
 }
 
@@ -366,75 +417,73 @@ static int read_array(sb_dataset *ds, const char *name, asset_view *v, void *out
     int rc = describe_view(ds, name, v, a);
     if (rc < 0)
         return rc;
-    hid_t mem = sb__dtype_h5type(a->dtype);
+    hid_t mem = sb__dtype_memtype(v->type, a->dtype);
     size_t len = 0;
     rc = read_view(ds, name, v, mem, &a->data, &len);
     H5Tclose(mem);
     return rc;
 }
 
-int sb_dataset_asset_info(sb_dataset *ds, const char *name, sb_array *info)
+int sb_dataset_asset_info(sb_array *info, sb_dataset *ds, const char *name)
 {
-    if (!info)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_asset_info: info is NULL");
-    memset(info, 0, sizeof *info);
-    return read_asset(ds, name, "sb_dataset_asset_info", describe_view, info);
+    int local = info ? 0 : sb__error(SB_ERR_INVALID, "sb_dataset_asset_info: info is NULL");
+    if (info)
+        memset(info, 0, sizeof *info);
+    return read_asset(ds, name, "sb_dataset_asset_info", describe_view, info, local);
 }
 
-int sb_dataset_get_asset_bytes(sb_dataset *ds, const char *name, void **data, size_t *len)
+int sb_dataset_get_asset_bytes(void **data, size_t *len, sb_dataset *ds, const char *name)
 {
-    if (!data || !len)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_bytes: data or len is NULL");
-    *data = NULL;
-    *len = 0;
+    int local = data && len ? 0 : sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_bytes: %s is NULL",
+                                            data ? "len" : "data");
+    if (data)
+        *data = NULL;
+    if (len)
+        *len = 0;
     raw_out r = {data, len};
-    return read_asset(ds, name, "sb_dataset_get_asset_bytes", read_raw, &r);
+    return read_asset(ds, name, "sb_dataset_get_asset_bytes", read_raw, &r, local);
 }
 
-int sb_dataset_get_asset_array(sb_dataset *ds, const char *name, sb_array *out)
+int sb_dataset_get_asset_array(sb_array *out, sb_dataset *ds, const char *name)
 {
-    if (!out)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_array: out is NULL");
-    memset(out, 0, sizeof *out);
-    int rc = read_asset(ds, name, "sb_dataset_get_asset_array", read_array, out);
-    if (rc < 0)
-        sb_array_release(out);
+    int local = out ? 0 : sb__error(SB_ERR_INVALID, "sb_dataset_get_asset_array: out is NULL");
+    if (out)
+        memset(out, 0, sizeof *out);
+    int rc = read_asset(ds, name, "sb_dataset_get_asset_array", read_array, out, local);
+    if (rc < 0 && out) {
+        free(out->data);
+        memset(out, 0, sizeof *out);
+    }
     return rc;
 }
 
-int sb_dataset_get_json_asset(sb_dataset *ds, const char *name, cJSON **json)
+static int read_json(sb_dataset *ds, const char *name, asset_view *v, void *out)
 {
-    if (!json)
-        return sb__error(SB_ERR_INVALID, "sb_dataset_get_json_asset: json is NULL");
-    *json = NULL;
     void *text = NULL;
     size_t len = 0;
-    int rc = sb_dataset_get_asset_bytes(ds, name, &text, &len);
-    if (rc < 0)
-        return rc;
-    const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    /* Like Python's json.loads: only white space may follow the document. */
-    while (doc && end && (size_t)(end - (const char *)text) < len &&
-           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r' || *end == '\0'))
-        end++;
-    if (doc && end && (size_t)(end - (const char *)text) < len) {
-        cJSON_Delete(doc);
-        long off = (long)(end - (const char *)text);
-        free(text);
-        return sb__error(SB_ERR_FORMAT, "dataset '%s': asset '%s' is not valid JSON (extra data at byte %ld)",
-                         ds->name, name, off);
-    }
-    if (!doc) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = at ? (long)(at - (const char *)text) : -1;
-        free(text);
-        return sb__error(SB_ERR_FORMAT, "dataset '%s': asset '%s' is not valid JSON (error near byte %ld)",
-                         ds->name, name, off);
+    raw_out r = {&text, &len};
+    int rc = read_raw(ds, name, v, &r);
+    if (rc == 0) {
+        rc = sb_json_parse((cJSON **)out, text, len);
+        if (rc < 0)
+            rc = sb__error(rc, "dataset '%s': asset '%s' is not valid JSON: %s", ds->name, name,
+                           sb_last_error_message());
     }
     free(text);
-    *json = doc;
-    return 0;
+    return rc;
+}
+
+int sb_dataset_get_json_asset(cJSON **json, sb_dataset *ds, const char *name)
+{
+    int local = json ? 0 : sb__error(SB_ERR_INVALID, "sb_dataset_get_json_asset: json is NULL");
+    if (json)
+        *json = NULL;
+    int rc = read_asset(ds, name, "sb_dataset_get_json_asset", read_json, json, local);
+    if (rc < 0 && json && *json) {
+        cJSON_Delete(*json);
+        *json = NULL;
+    }
+    return rc;
 }
 
 int sb__asset_copy(sb_dataset *src, sb_dataset *dst, const char *name)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "error.h"
 
 static _Thread_local int last_code;
 static _Thread_local char last_message[SB_ERRMSG_MAX];
@@ -31,6 +31,7 @@ const char *sb_error_name(int code)
     case SB_ERR_IO: return "SB_ERR_IO";
     case SB_ERR_NOMEM: return "SB_ERR_NOMEM";
     case SB_ERR_COLLECTIVE: return "SB_ERR_COLLECTIVE";
+    case SB_ERR_LOCKED: return "SB_ERR_LOCKED";
     default: return "SB_ERR_UNKNOWN";
     }
 }
@@ -38,13 +39,26 @@ const char *sb_error_name(int code)
 void sb__error_set(int code, const char *message)
 {
     last_code = code;
-    snprintf(last_message, sizeof last_message, "%s", message ? message : "");
+    if (message != last_message)
+        snprintf(last_message, sizeof last_message, "%s", message ? message : "");
 }
 
 int sb__error_recode(int code)
 {
     last_code = code;
     return code;
+}
+
+void sb__error_save(sb_saved_error *saved)
+{
+    saved->code = last_code;
+    memcpy(saved->message, last_message, sizeof saved->message);
+}
+
+int sb__error_restore(const sb_saved_error *saved)
+{
+    sb__error_set(saved->code, saved->message);
+    return saved->code;
 }
 
 int sb__error(int code, const char *fmt, ...)
@@ -102,3 +116,24 @@ void sb__quiet_begin(sb_h5_quiet *q)
 }
 
 void sb__quiet_end(const sb_h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
+
+typedef struct stack_search {
+    const char *text;
+    bool found;
+} stack_search;
+
+static herr_t search_entry(unsigned n, const H5E_error2_t *err, void *payload)
+{
+    (void)n;
+    stack_search *s = payload;
+    if (err->desc && strstr(err->desc, s->text))
+        s->found = true;
+    return 0;
+}
+
+bool sb__h5_stack_has(const char *text)
+{
+    stack_search s = {text, false};
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, search_entry, &s);
+    return s.found;
+}

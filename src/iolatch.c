@@ -26,7 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include <hdf5.h>
+#include <mpi.h>
+
+#include "error.h"
+#include "iolatch.h"
 
 struct sb_latch {
     sb_latch *next;

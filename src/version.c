@@ -1,6 +1,8 @@
 #include <stdio.h>
 
-#include "internal.h"
+#include <hdf5.h>
+
+#include "base.h"
 
 const char *sb_version(void) { return SB_VERSION_STRING; }
 

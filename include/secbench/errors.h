@@ -3,6 +3,8 @@
 #ifndef SECBENCH_ERRORS_H
 #define SECBENCH_ERRORS_H
 
+#include "secbench/common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,17 +20,18 @@ typedef enum sb_error {
     SB_ERR_READ_ONLY = -7,  /* write to a store opened with "r" */
     SB_ERR_IO = -8,         /* HDF5 / MPI-IO / OS failure */
     SB_ERR_NOMEM = -9,      /* allocation failed */
-    SB_ERR_COLLECTIVE = -10 /* ranks disagree on the arguments of a collective call */
+    SB_ERR_COLLECTIVE = -10,/* ranks disagree on the arguments of a collective call */
+    SB_ERR_LOCKED = -11     /* another process holds the store (a writer, or HDF5's lock) */
 } sb_error;
 
 /* Message of the last error raised on this thread ("" if none). Never NULL. */
-const char *sb_last_error_message(void);
+SB_API const char *sb_last_error_message(void);
 /* Code of the last error raised on this thread (0 if none). */
-int sb_last_error_code(void);
+SB_API int sb_last_error_code(void);
 /* Forget the last error. */
-void sb_clear_error(void);
+SB_API void sb_clear_error(void);
 /* Symbolic name of a code ("SB_ERR_FULL"), "SB_ERR_UNKNOWN" for others. */
-const char *sb_error_name(int code);
+SB_API const char *sb_error_name(int code);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,16 @@
 /* Store: one HDF5 file holding secbench datasets, opened serially or by every
- * rank of an MPI communicator (parallel HDF5, MPI-IO driver). */
+ * rank of an MPI communicator (parallel HDF5, MPI-IO driver).
+ *
+ * Conventions of the whole API: a function returns 0 or a negative SB_ERR_*
+ * code (errors.h); what it hands back goes through output parameters, which
+ * always come first (`sb_store_open(&store, ...)`,
+ * `sb_store_dataset_names(&names, &count, store)`); on failure they are
+ * cleared (NULL, 0). On a parallel store every call marked "collective" is
+ * made by every rank with the same arguments: the ranks agree on them and on
+ * the outcome, so a call that fails fails on every rank with the same code
+ * (the message of the lowest failing rank, prefixed "rank N:" elsewhere) and
+ * leaves the store usable. A NULL or closed handle cannot take part: it
+ * fails on its own rank only. */
 #ifndef SECBENCH_STORE_H
 #define SECBENCH_STORE_H
 
@@ -9,6 +20,7 @@
 
 #include <mpi.h>
 
+#include "secbench/common.h"
 #include "secbench/types.h"
 
 #ifdef __cplusplus
@@ -28,25 +40,21 @@ typedef enum sb_open_mode {
 } sb_open_mode;
 
 /* "r", "r+", "w", "w-" (also "x"), "a" -> mode. SB_ERR_INVALID on other text. */
-int sb_open_mode_parse(const char *text, sb_open_mode *mode);
+SB_API int sb_open_mode_parse(sb_open_mode *mode, const char *text);
 /* mode -> "r", "r+", "w", "w-", "a" (NULL if unknown). */
-const char *sb_open_mode_string(sb_open_mode mode);
+SB_API const char *sb_open_mode_string(sb_open_mode mode);
 
 #define SB_STORE_OPTIONS_VERSION 1
 
 typedef struct sb_store_options {
-    unsigned version;          /* SB_STORE_OPTIONS_VERSION, set by sb_store_options_init */
+    unsigned version;          /* set by sb_store_options_init */
     /* MPI_COMM_NULL (the default) opens a serial store that makes no MPI call
      * and needs no MPI_Init. Any other communicator: every rank of it opens the
-     * store and takes part in every collective call (see dataset.h). The
-     * library duplicates it. */
+     * store and takes part in every collective call. The library duplicates it. */
     MPI_Comm comm;
     /* MPI-IO hints passed to MPI_File_open (striping_factor, striping_unit,
-     * cb_nodes, romio_cb_write...). MPI_INFO_NULL for none. The library
-     * duplicates it. */
+     * cb_nodes, romio_cb_write...). MPI_INFO_NULL for none. Duplicated. */
     MPI_Info info;
-    /* In memory only (HDF5 core driver, no backing file); serial only. */
-    bool temporary;
     /* Align every file object of at least `alignment_threshold` bytes to a
      * multiple of `alignment` (set it to the file system stripe size on
      * Lustre/GPFS). 0 = no alignment. */
@@ -55,95 +63,109 @@ typedef struct sb_store_options {
     /* Parallel stores: collective metadata reads (default true). Leave it on
      * at scale: without it every rank reads metadata on its own. */
     bool collective_metadata;
-    /* Flush (and close) also fsync the file: rows committed survive a power
-     * loss, not only a killed process. Costs a sync per commit. */
-    bool fsync;
-    /* Rows buffered per rank by sb_dataset_append before a collective write,
-     * for datasets opened from this store (0 = write-through, the default). */
-    uint64_t write_buffer_rows;
-    /* HDF5 file locking: -1 = HDF5's default (the HDF5_USE_FILE_LOCKING
-     * environment variable still wins), 0 = off (file systems mounted
-     * without flock, e.g. some Lustre), 1 = on. */
-    int file_locking;
-    /* Parallel stores: collective reads (sb_dataset_read_all, export).
-     * -1 = auto: collective, except on Open MPI 4.1.0-4.1.4 with its OMPIO
-     * I/O layer, whose read data sieving returns wrong data in some collective
-     * reads (open-mpi/ompi#10546; Debian 12 ships 4.1.4): there the reads are
-     * done independently unless OMPI_MCA_io selects ROMIO or
-     * OMPI_MCA_fbtl_posix_read_datasieving=0. 0 = always independent,
-     * 1 = always collective. */
-    int collective_reads;
-    /* Parallel stores: collective writes of rows (extend, append, export).
-     * -1 (the default) and 0 = independent: each rank writes its own
-     * contiguous rows of each field, with no MPI collective inside the write.
-     * 1 = collective (MPI-IO collective buffering; may help many small
-     * appends on a parallel file system). Collective writes survive a failed
-     * write with MPICH's ROMIO (tested), not with Open MPI 4.1's OMPIO (fcoll
-     * vulcan), which reports success when an aggregator's write failed and
-     * then breaks the next MPI_File_sync: there a write error may hang the
-     * job or go unnoticed (docs/reliability.md). */
-    int collective_writes;
     /* Parallel stores: write metadata with one collective MPI-IO write
-     * (H5Pset_coll_metadata_write; default true) instead of HDF5's
-     * distributed strategy, where each rank writes a share of the dirty
-     * entries on its own. With false, an I/O error in the middle of a
-     * metadata flush (a dataset being created) can leave some entries
-     * written and others not, and that was seen to damage a group's names
-     * so that HDF5 no longer finds an intact dataset (docs/reliability.md,
-     * finding 10; the library then finds it by walking the group, see
-     * sb_dataset_found_by_walk); with true, the flush is one write per
-     * aggregator. */
+     * (default true) instead of HDF5's distributed strategy, where each rank
+     * writes a share of the dirty entries on its own. With false, an I/O
+     * error in the middle of a metadata flush was seen to damage a group's
+     * names (docs/reliability.md, finding 10; the library then finds the
+     * datasets by walking the group, see sb_dataset_found_by_walk). */
     bool collective_metadata_writes;
+    /* Commits (sb_dataset_flush, sb_store_flush, close) also fsync: the rows
+     * of a commit reach the disk before the size that covers them, and the
+     * size before the commit returns, so committed rows survive a power
+     * loss, not only a killed process. Costs two syncs per commit, none
+     * between commits. */
+    bool fsync;
+    /* Who may write the store at once. SB_AUTO (default): one writer. A store
+     * opened for writing takes a lock file beside it ("PATH.lock", holding
+     * the host, pid and Slurm job of the writer) with flock(); a second
+     * writer, from any job, gets SB_ERR_LOCKED naming the holder, while
+     * readers (this library, h5py, Python secbench) still open the store. A
+     * lock left by a killed job is taken over. Where the file system has no
+     * flock (some NFS or Lustre mounts), the lock file alone decides: a
+     * holder on this host that is gone is detected, a holder on another host
+     * must be removed by hand (the message says how). SB_YES: as SB_AUTO but
+     * fail where flock does not work. SB_NO: no lock, and HDF5's own file
+     * locking off too (HDF5_USE_FILE_LOCKING=FALSE has the same effect on
+     * HDF5's part). Read-only and temporary stores take no lock. */
+    sb_choice locking;
+    /* Parallel stores: collective reads (sb_dataset_read_all, export).
+     * SB_AUTO: collective, except on Open MPI 4.1.0-4.1.4 with its OMPIO
+     * layer, whose read data sieving returns wrong data in some collective
+     * reads (open-mpi/ompi#10546; Debian 12 ships 4.1.4), unless
+     * OMPI_MCA_io selects ROMIO or OMPI_MCA_fbtl_posix_read_datasieving=0. */
+    sb_choice collective_reads;
+    /* Parallel stores: collective writes of rows (extend, append, export).
+     * SB_AUTO: collective on ROMIO (MPICH, or Open MPI with OMPI_MCA_io=romio),
+     * where a failed write still reaches every rank; independent on Open
+     * MPI's OMPIO, whose collective write (fcoll vulcan, 4.1) reports success
+     * when an aggregator's write failed (docs/reliability.md). Fields that
+     * HDF5 can only write collectively (compressed, chunked by h5py) are
+     * always written collectively. */
+    sb_choice collective_writes;
     /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;
     /* HDF5's raw-data sieve buffer of serial stores, 0 = off (the default).
      * Off, every write of rows reaches the OS before the size that covers
-     * it; on, small appends are cheaper but a failing disk can leave a size
-     * that covers rows that were never written. */
+     * it; on, a failing disk can leave a size that covers rows never written. */
     uint64_t sieve_buffer_size;
 } sb_store_options;
 
-/* Serial store, no hints, no alignment, collective metadata on. */
-void sb_store_options_init(sb_store_options *opts);
+/* Defaults for the caller's version of the struct (pass
+ * SB_STORE_OPTIONS_VERSION): serial, no hints, collective metadata, one
+ * writer. A library newer than the caller's header fills only the fields the
+ * caller knows. SB_ERR_INVALID for an unknown version. */
+SB_API int sb_store_options_init(sb_store_options *opts, unsigned version);
 
 /* Open or create the store at `path`. opts may be NULL (serial defaults).
  * Collective on opts->comm. Errors: SB_ERR_NOT_FOUND ("r"/"r+" on a missing
- * file), SB_ERR_EXISTS ("w-" on an existing file), SB_ERR_FORMAT (not HDF5),
- * SB_ERR_IO, SB_ERR_INVALID, SB_ERR_COLLECTIVE (ranks passed other paths). */
-int sb_store_open(sb_store **store, const char *path, sb_open_mode mode,
-                  const sb_store_options *opts);
-/* A serial store living in memory, labelled `name`; it never touches the disk. */
-int sb_store_temporary(sb_store **store, const char *name);
-/* Flush buffered rows and HDF5 caches to the file (fsync if asked). Collective. */
-int sb_store_flush(sb_store *store);
-/* Flush, close every dataset handle still open (they become closed handles that
- * must still be released with sb_dataset_close), close the file and free the
- * store. Collective. The store is freed even when an error is returned. */
-int sb_store_close(sb_store *store);
+ * file), SB_ERR_EXISTS ("w-" on an existing file), SB_ERR_FORMAT (not HDF5,
+ * or damaged), SB_ERR_LOCKED (another writer, or HDF5's lock), SB_ERR_IO,
+ * SB_ERR_INVALID (a directory, a FIFO or another non-regular file, bad
+ * options), SB_ERR_COLLECTIVE (ranks passed other paths or options). */
+SB_API int sb_store_open(sb_store **out, const char *path, sb_open_mode mode,
+                         const sb_store_options *opts);
+/* Python's Store.temporary(name): a serial store living in memory, labelled
+ * `name`; it never touches the disk. */
+SB_API int sb_store_temporary(sb_store **out, const char *name);
+/* Commit every open dataset (buffered rows, sizes), then HDF5's metadata;
+ * fsync if asked. Collective. */
+SB_API int sb_store_flush(sb_store *store);
+/* Commit, close every dataset handle still open (they become closed handles
+ * that must still be released with sb_dataset_close), close the file, drop
+ * the writer lock and free the store. Collective. The store is freed even
+ * when an error is returned. */
+SB_API int sb_store_close(sb_store *store);
 
-const char *sb_store_path(const sb_store *store);
-sb_open_mode sb_store_mode(const sb_store *store);
-bool sb_store_is_parallel(const sb_store *store);
-bool sb_store_is_temporary(const sb_store *store);
+SB_API const char *sb_store_path(const sb_store *store);
+SB_API sb_open_mode sb_store_mode(const sb_store *store);
+SB_API bool sb_store_is_parallel(const sb_store *store);
+SB_API bool sb_store_is_temporary(const sb_store *store);
 /* Rank in the store's communicator and its size (0 and 1 for a serial store). */
-int sb_store_rank(const sb_store *store);
-int sb_store_nranks(const sb_store *store);
+SB_API int sb_store_rank(const sb_store *store);
+SB_API int sb_store_nranks(const sb_store *store);
 
-/* Create an empty dataset `name` (nested names such as "aes/traces" allowed)
- * with a fixed capacity and its field names. Collective. Errors:
- * SB_ERR_EXISTS, SB_ERR_INVALID (no field, duplicate or bad name),
- * SB_ERR_READ_ONLY. */
-int sb_store_create_dataset(sb_store *store, const char *name, uint64_t capacity,
-                            size_t nfields, const char *const *fields,
-                            sb_dataset **out);
+/* Create an empty dataset `name` (nested names such as "aes/traces" allowed;
+ * a leading '/' is dropped, as Python does) with a fixed capacity (at least
+ * 1) and its field names. Collective. Errors: SB_ERR_EXISTS, SB_ERR_INVALID
+ * (capacity 0, no field, duplicate or bad name), SB_ERR_READ_ONLY. */
+SB_API int sb_store_create_dataset(sb_dataset **out, sb_store *store, const char *name,
+                                   uint64_t capacity, size_t nfields,
+                                   const char *const *fields);
 /* Load an existing dataset. Collective. SB_ERR_NOT_FOUND if `name` is not a
  * dataset; SB_ERR_FORMAT naming the attribute or field that is wrong. */
-int sb_store_load_dataset(sb_store *store, const char *name, sb_dataset **out);
+SB_API int sb_store_load_dataset(sb_dataset **out, sb_store *store, const char *name);
 /* *exists = whether `name` is a secbench dataset in the store. Collective. */
-int sb_store_has_dataset(sb_store *store, const char *name, bool *exists);
+SB_API int sb_store_has_dataset(bool *exists, sb_store *store, const char *name);
+/* Remove a dataset (its group, fields and assets) from the store. Python has
+ * no such call; the space is not returned to the file system (h5repack
+ * does). Refused while a handle of this store has it open. Collective. */
+SB_API int sb_store_remove_dataset(sb_store *store, const char *name);
 
-/* Names of every dataset, sorted. Free with sb_strings_free. Collective. */
-int sb_store_dataset_names(sb_store *store, char ***names, size_t *count);
+/* Names of every dataset, sorted: what Python's dataset_names() lists
+ * (datasets inside other datasets' groups, and behind soft and external
+ * links, included; each dataset once). One block: sb_free(*names). Collective. */
+SB_API int sb_store_dataset_names(char ***names, size_t *count, sb_store *store);
 
 /* What an iteration shows of a dataset without loading it. */
 typedef struct sb_dataset_info {
@@ -151,47 +173,20 @@ typedef struct sb_dataset_info {
     uint64_t capacity;
     uint64_t size;
     /* An export copy that was never finished (_sb_incomplete, see
-     * sb_dataset_is_incomplete): a filter can leave such copies out. */
+     * sb_dataset_is_incomplete). */
     bool incomplete;
+    /* Its attributes do not load (check reports why): a size or capacity
+     * that is missing or not an integer. */
+    bool damaged;
 } sb_dataset_info;
 
-/* Python's Store.datasets(callback): keep the datasets the filter returns
- * true for (NULL keeps all); names sorted. Free with sb_strings_free. */
-typedef bool (*sb_dataset_filter)(const sb_dataset_info *info, void *payload);
-int sb_store_datasets(sb_store *store, sb_dataset_filter filter, void *payload,
-                      char ***names, size_t *count);
-/* Call `fn` on every dataset in name order; a non-zero return stops the walk
- * and is returned. Collective (fn runs on every rank). */
+/* Python's Store.datasets(): call `fn` on every dataset in name order. A
+ * non-zero return stops the walk; on a parallel store the walk stops on
+ * every rank at the same dataset and every rank returns the value of the
+ * lowest rank that stopped it. Collective (fn runs on every rank and may
+ * make collective calls). */
 typedef int (*sb_dataset_visitor)(const sb_dataset_info *info, void *payload);
-int sb_store_foreach_dataset(sb_store *store, sb_dataset_visitor fn, void *payload);
-
-#define SB_EXPORT_OPTIONS_VERSION 1
-#define SB_EXPORT_DEFAULT_CHUNK 100000
-
-typedef struct sb_export_options {
-    unsigned version;      /* SB_EXPORT_OPTIONS_VERSION */
-    const char *new_name;  /* NULL: keep the source name */
-    bool shrink;           /* capacity of the copy = size (default true) */
-    uint64_t chunk_size;   /* rows per chunk (default 100000) */
-    /* Called on rank 0 after each round of chunks (rows done, rows in all). */
-    void (*progress)(uint64_t rows_done, uint64_t rows_total, void *payload);
-    void *progress_payload;
-} sb_export_options;
-
-void sb_export_options_init(sb_export_options *opts);
-
-/* Copy dataset `name` of `src` into `dst` (fields, rows [0, size), assets).
- * On parallel stores the rows are cut into chunk_size chunks dealt to the
- * ranks in turn, so each rank holds at most one chunk in memory. Collective on
- * both stores (which must share the same ranks). SB_ERR_EXISTS if the
- * destination name is taken; on failure the partial copy is removed. Until
- * the copy is finished it carries `_sb_incomplete` (sb_dataset_is_incomplete):
- * that is what a killed job leaves, and what stays when a write to `dst`
- * failed (that store takes no more writes, not even the removal). */
-int sb_store_export_dataset(sb_store *src, const char *name, sb_store *dst,
-                            const char *new_name, bool shrink, uint64_t chunk_size);
-int sb_store_export_dataset_ext(sb_store *src, const char *name, sb_store *dst,
-                                const sb_export_options *opts);
+SB_API int sb_store_foreach_dataset(sb_store *store, sb_dataset_visitor fn, void *payload);
 
 #ifdef __cplusplus
 }

@@ -234,7 +234,7 @@ int sb_tm_from_json(sb_trace_model *m, const cJSON *o, char *err, size_t errlen)
         return -1;
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(o, "dtype");
     sb_dtype dtype;
-    if (!cJSON_IsString(dt) || sb_dtype_parse(dt->valuestring, &dtype) != 0) {
+    if (!cJSON_IsString(dt) || sb_dtype_parse(&dtype, dt->valuestring) != 0) {
         seterr(err, errlen, "settings member 'dtype' is missing or not a dtype name");
         return -1;
     }

@@ -102,7 +102,7 @@ static void block(uint64_t n, int rank, int nranks, uint64_t *start, uint64_t *c
 
 static int check_options(options *o, sb_dtype *dtype)
 {
-    if (o->dtype && sb_dtype_parse(o->dtype, dtype) != 0) {
+    if (o->dtype && sb_dtype_parse(dtype, o->dtype) != 0) {
         cli_usage_error(NULL, "--dtype must be int8 or int16, got '%s'", o->dtype);
         return -1;
     }
@@ -172,9 +172,9 @@ static int prepare_fields(sb_dataset *ds, const sb_trace_model *m)
         sb_field_info info;
         sb_dtype want = f == 0 ? m->dtype : SB_UINT8;
         uint64_t shape = f == 0 ? m->samples : 16;
-        int rc = sb_dataset_field_index(ds, FIELDS[f], &index);
+        int rc = sb_dataset_field_index(&index, ds, FIELDS[f]);
         if (rc == 0)
-            rc = sb_dataset_field_info(ds, index, &info);
+            rc = sb_dataset_field_info(&info, ds, index);
         if (failed(rc, "dataset has not the fields data, plaintext, ciphertext, key"))
             return -1;
         if (info.defined) {
@@ -200,7 +200,7 @@ static int open_acquisition(sb_store *store, options *o, sb_dtype dtype, sb_data
     bool exists = false;
     char err[256];
     cJSON *settings = NULL;
-    if (failed(sb_store_has_dataset(store, o->dataset, &exists), "cannot look for the dataset"))
+    if (failed(sb_store_has_dataset(&exists, store, o->dataset), "cannot look for the dataset"))
         return -1;
     if (!exists) {
         *traces = o->traces == UNSET ? 10000 : o->traces;
@@ -214,14 +214,14 @@ static int open_acquisition(sb_store *store, options *o, sb_dtype dtype, sb_data
             cli_error("%s", err);
             return -1;
         }
-        if (failed(sb_store_create_dataset(store, o->dataset, *traces, 4, FIELDS, ds),
+        if (failed(sb_store_create_dataset(ds, store, o->dataset, *traces, 4, FIELDS),
                    "cannot create the dataset"))
             return -1;
         settings = settings_json(model, o, o->dataset, *traces);
     } else {
-        if (failed(sb_store_load_dataset(store, o->dataset, ds), "cannot load the dataset"))
+        if (failed(sb_store_load_dataset(ds, store, o->dataset), "cannot load the dataset"))
             return -1;
-        int rc = sb_dataset_get_json_asset(*ds, SETTINGS_ASSET, &settings);
+        int rc = sb_dataset_get_json_asset(&settings, *ds, SETTINGS_ASSET);
         if (failed(rc, "dataset exists without a readable '" SETTINGS_ASSET
                        "' asset (not an sb-acquire dataset?), refusing to append"))
             return -1;
@@ -376,7 +376,7 @@ static int acquire(sb_store *store, options *o, sb_dtype dtype)
             sleep_until(t0 + (double)(next + round - size) / (double)o->rate);
         sb_array cols[4];
         columns_of(cols, &b, &m, rows);
-        if (failed(sb_dataset_extend(ds, cols), "cannot write a batch of traces"))
+        if (failed(sb_dataset_extend(ds, 4, cols), "cannot write a batch of traces"))
             goto done;
         next += round;
         if (sb_dataset_size(ds) != next) {
@@ -439,9 +439,9 @@ static int verify(sb_store *store, options *o)
     buffers got = {0}, want = {0};
     char err[256];
     int status = -1;
-    if (failed(sb_store_load_dataset(store, o->dataset, &ds), "cannot load the dataset"))
+    if (failed(sb_store_load_dataset(&ds, store, o->dataset), "cannot load the dataset"))
         goto done;
-    if (failed(sb_dataset_get_json_asset(ds, SETTINGS_ASSET, &settings),
+    if (failed(sb_dataset_get_json_asset(&settings, ds, SETTINGS_ASSET),
                "cannot read the settings asset '" SETTINGS_ASSET "'"))
         goto done;
     if (sb_tm_from_json(&m, settings, err, sizeof err)) {
@@ -454,9 +454,9 @@ static int verify(sb_store *store, options *o)
         sb_field_info info;
         sb_dtype want_dt = f == 0 ? m.dtype : SB_UINT8;
         uint64_t shape = f == 0 ? m.samples : 16;
-        int rc = sb_dataset_field_index(ds, FIELDS[f], &index);
+        int rc = sb_dataset_field_index(&index, ds, FIELDS[f]);
         if (rc == 0)
-            rc = sb_dataset_field_info(ds, index, &info);
+            rc = sb_dataset_field_info(&info, ds, index);
         if (failed(rc, "dataset has not the fields data, plaintext, ciphertext, key"))
             goto done;
         if (!info.defined || info.dtype != want_dt || info.row_ndim != 1 ||
@@ -484,7 +484,7 @@ static int verify(sb_store *store, options *o)
         uint64_t first = mine_start + off;
         void *dst[4] = {got.data, got.pt, got.ct, got.key};
         for (size_t f = 0; f < 4; f++)
-            if (failed(sb_dataset_read_all(ds, FIELDS[f], first, rows, dst[f]),
+            if (failed(sb_dataset_read_all(dst[f], ds, FIELDS[f], first, rows),
                        "cannot read the dataset"))
                 goto done;
         bad += compare_rows(&m, first, rows, &got, &want, &reported);
@@ -559,7 +559,7 @@ static int run(int argc, char **argv)
     }
 
     sb_store_options so;
-    sb_store_options_init(&so);
+    sb_store_options_init(&so, SB_STORE_OPTIONS_VERSION);
     so.comm = MPI_COMM_WORLD;
     sb_store *store = NULL;
     char what[1200];

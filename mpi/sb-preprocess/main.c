@@ -253,11 +253,11 @@ static int inspect_input(job *j)
         return -1;
     }
     for (size_t i = 0; i < j->nfields; i++)
-        sb_dataset_field_info(j->in, i, &j->info[i]);
+        sb_dataset_field_info(&j->info[i], j->in, i);
     const char *need[3] = {j->o->field, "plaintext", "key"};
     size_t *where[3] = {&j->data_index, &j->pt_index, &j->key_index};
     for (int k = 0; k < 3; k++) {
-        if (sb_dataset_field_index(j->in, need[k], where[k]) != 0) {
+        if (sb_dataset_field_index(where[k], j->in, need[k]) != 0) {
             cli_error("dataset '%s' has no field '%s'%s", j->o->dataset, need[k],
                       k ? " (the SNR needs plaintext and key)" : "");
             return -1;
@@ -299,8 +299,7 @@ static int create_output(job *j)
         names[i] = j->info[i].name;
     char what[512];
     snprintf(what, sizeof what, "cannot create output dataset '%s'", j->o->output);
-    int rc = sb_store_create_dataset(j->out_store, j->o->output, sb_dataset_size(j->in),
-                                     j->nfields, names, &j->out);
+    int rc = sb_store_create_dataset(&j->out, j->out_store, j->o->output, sb_dataset_size(j->in), j->nfields, names);
     free(names);
     if (failed(rc, what))
         return -1;
@@ -348,7 +347,7 @@ static int process(job *j, accum *a)
                 continue;
             char what[300];
             snprintf(what, sizeof what, "cannot read field '%s'", j->info[i].name);
-            if (failed(sb_dataset_read_all(j->in, j->info[i].name, first, rows, in_buf[i]),
+            if (failed(sb_dataset_read_all(in_buf[i], j->in, j->info[i].name, first, rows),
                        what))
                 goto done;
         }
@@ -373,7 +372,7 @@ static int process(job *j, accum *a)
                 sb_array_wrap(&c[i], fi->dtype, fi->row_ndim + 1, shape, in_buf[i]);
             }
         }
-        if (failed(sb_dataset_extend(j->out, c), "cannot write the preprocessed rows"))
+        if (failed(sb_dataset_extend(j->out, sb_dataset_nfields(j->out), c), "cannot write the preprocessed rows"))
             goto done;
         cli_progress_update(&progress, base + round);
     }
@@ -393,29 +392,29 @@ static int write_assets(job *j, const double *stats)
 {
     char **names = NULL;
     size_t count = 0;
-    if (failed(sb_dataset_asset_names(j->in, &names, &count), "cannot list the input assets"))
+    if (failed(sb_dataset_asset_names(&names, &count, j->in), "cannot list the input assets"))
         return -1;
     int status = 0;
     for (size_t i = 0; i < count && status == 0; i++) {
         sb_array a;
         char what[300];
         snprintf(what, sizeof what, "cannot copy asset '%s'", names[i]);
-        int rc = sb_dataset_get_asset_array(j->in, names[i], &a);
+        int rc = sb_dataset_get_asset_array(&a, j->in, names[i]);
         if (rc == 0) {
             rc = sb_dataset_add_asset_array(j->out, names[i], &a, true);
-            sb_array_release(&a);
+            sb_free(a.data);
         }
         if (failed(rc, what))
             status = -1;
     }
-    sb_strings_free(names, count);
+    sb_free(names);
     if (status)
         return -1;
 
     cJSON *settings = NULL;
     sb_array info;
-    bool has = sb_dataset_asset_info(j->in, SETTINGS_ASSET, &info) == 0;
-    if (has && failed(sb_dataset_get_json_asset(j->in, SETTINGS_ASSET, &settings),
+    bool has = sb_dataset_asset_info(&info, j->in, SETTINGS_ASSET) == 0;
+    if (has && failed(sb_dataset_get_json_asset(&settings, j->in, SETTINGS_ASSET),
                       "cannot read the input settings asset '" SETTINGS_ASSET "'"))
         return -1;
     if (!settings)
@@ -490,7 +489,7 @@ static int preprocess(job *j)
     int status = -1;
     char what[600];
     snprintf(what, sizeof what, "cannot load dataset '%s'", j->o->dataset);
-    if (failed(sb_store_load_dataset(j->in_store, j->o->dataset, &j->in), what))
+    if (failed(sb_store_load_dataset(&j->in, j->in_store, j->o->dataset), what))
         return -1;
     if (inspect_input(j) || create_output(j))
         goto done;
@@ -591,7 +590,7 @@ static int run(int argc, char **argv)
     }
 
     sb_store_options so;
-    sb_store_options_init(&so);
+    sb_store_options_init(&so, SB_STORE_OPTIONS_VERSION);
     so.comm = MPI_COMM_WORLD;
     job j = {.o = &o};
     char what[1200];

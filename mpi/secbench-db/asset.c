@@ -60,13 +60,13 @@ int db_cmd_asset(int argc, char **argv)
     }
     if (db_open_store(pos[0], SB_READ, &store) != 0)
         return CLI_EXIT_FAILURE;
-    if (sb_store_load_dataset(store, pos[1], &ds) != 0) {
+    if (sb_store_load_dataset(&ds, store, pos[1]) != 0) {
         snprintf(what, sizeof what, "cannot load dataset '%s' of %s", pos[1], pos[0]);
         db_report(what);
         sb_store_close(store);
         return CLI_EXIT_FAILURE;
     }
-    if (sb_dataset_get_asset_bytes(ds, pos[2], &data, &len) != 0) {
+    if (sb_dataset_get_asset_bytes(&data, &len, ds, pos[2]) != 0) {
         snprintf(what, sizeof what, "cannot read asset '%s' of dataset '%s'", pos[2], pos[1]);
         db_report(what);
         status = CLI_EXIT_FAILURE;

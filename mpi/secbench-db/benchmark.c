@@ -110,7 +110,7 @@ static bool write_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds
                              .data = b->traces};
         cols[1] = (sb_array){.dtype = SB_UINT8, .ndim = 2, .shape = {hi - lo, PT_BYTES},
                              .data = b->pts};
-        if (sb_dataset_extend(ds, cols) != 0) {
+        if (sb_dataset_extend(ds, 2, cols) != 0) {
             db_report(label);
             return false;
         }
@@ -141,8 +141,8 @@ static bool read_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
     for (uint64_t done = 0; done < size;) {
         uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
         share(rows, &lo, &hi);
-        if (sb_dataset_read_all(ds, "data", done + lo, hi - lo, b->traces_in) != 0 ||
-            sb_dataset_read_all(ds, "plaintext", done + lo, hi - lo, b->pts_in) != 0) {
+        if (sb_dataset_read_all(b->traces_in, ds, "data", done + lo, hi - lo) != 0 ||
+            sb_dataset_read_all(b->pts_in, ds, "plaintext", done + lo, hi - lo) != 0) {
             db_report(label);
             return false;
         }
@@ -170,7 +170,7 @@ static bool run_size(bench *b, uint64_t size)
     double wsec = 0, rsec = 0;
     bool ok;
     snprintf(name, sizeof name, "bench_%llu", (unsigned long long)size);
-    if (sb_store_create_dataset(b->store, name, size, 2, fields, &ds) != 0) {
+    if (sb_store_create_dataset(&ds, b->store, name, size, 2, fields) != 0) {
         db_report(name);
         return false;
     }

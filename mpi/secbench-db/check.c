@@ -84,7 +84,7 @@ static void check_fields(sb_dataset *ds, const char *name, problems *p)
     for (size_t i = 0; i < nfields; i++) {
         sb_field_info fi;
         void *row;
-        if (sb_dataset_field_info(ds, i, &fi) != 0) {
+        if (sb_dataset_field_info(&fi, ds, i) != 0) {
             add(p, name, "field %zu: %s", i, db_error_text());
             continue;
         }
@@ -101,8 +101,8 @@ static void check_fields(sb_dataset *ds, const char *name, problems *p)
             add(p, name, "field %s: out of memory for one row", fi.name);
             continue;
         }
-        if (sb_dataset_read(ds, fi.name, 0, 1, row) != 0 ||
-            sb_dataset_read(ds, fi.name, size - 1, 1, row) != 0)
+        if (sb_dataset_read(row, ds, fi.name, 0, 1) != 0 ||
+            sb_dataset_read(row, ds, fi.name, size - 1, 1) != 0)
             add(p, name, "field %s: rows cannot be read: %s", fi.name, db_error_text());
         free(row);
     }
@@ -113,13 +113,13 @@ static void check_asset(sb_dataset *ds, const char *name, const char *asset, pro
     sb_array info;
     void *data = NULL;
     size_t len = 0, index;
-    if (sb_dataset_field_index(ds, asset, &index) == 0)
+    if (sb_dataset_field_index(&index, ds, asset) == 0)
         add(p, name, "asset %s has the name of a field", asset);
-    if (sb_dataset_asset_info(ds, asset, &info) != 0) {
+    if (sb_dataset_asset_info(&info, ds, asset) != 0) {
         add(p, name, "asset %s: %s", asset, db_error_text());
         return;
     }
-    if (sb_dataset_get_asset_bytes(ds, asset, &data, &len) != 0) {
+    if (sb_dataset_get_asset_bytes(&data, &len, ds, asset) != 0) {
         add(p, name, "asset %s cannot be read: %s", asset, db_error_text());
         return;
     }
@@ -142,7 +142,7 @@ static void check_dataset(sb_store *store, const char *name, problems *p)
     size_t nassets = 0;
     /* Loading checks the attributes, size against capacity and every
      * field's first dimension; its message names what is wrong. */
-    if (sb_store_load_dataset(store, name, &ds) != 0) {
+    if (sb_store_load_dataset(&ds, store, name) != 0) {
         add(p, name, "cannot be loaded: %s", db_error_text());
         return;
     }
@@ -167,12 +167,12 @@ static void check_dataset(sb_store *store, const char *name, problems *p)
             (unsigned long long)sb_dataset_size(ds),
             (unsigned long long)sb_dataset_capacity(ds));
     check_fields(ds, name, p);
-    if (sb_dataset_asset_names(ds, &assets, &nassets) != 0) {
+    if (sb_dataset_asset_names(&assets, &nassets, ds) != 0) {
         add(p, name, "assets cannot be listed: %s", db_error_text());
     } else {
         for (size_t i = 0; i < nassets; i++)
             check_asset(ds, name, assets[i], p);
-        sb_strings_free(assets, nassets);
+        sb_free(assets);
     }
     if (sb_dataset_close(ds) != 0)
         add(p, name, "cannot be closed: %s", db_error_text());
@@ -197,13 +197,13 @@ int db_cmd_check(int argc, char **argv)
     }
     if (db_open_store(pos[0], SB_READ, &store) != 0)
         return CHECK_EXIT_UNOPENABLE;
-    if (sb_store_dataset_names(store, &names, &count) != 0) {
+    if (sb_store_dataset_names(&names, &count, store) != 0) {
         add(&p, pos[0], "the datasets cannot be listed: %s", db_error_text());
     } else {
         datasets = count;
         for (size_t i = 0; i < count; i++)
             check_dataset(store, names[i], &p);
-        sb_strings_free(names, count);
+        sb_free(names);
     }
     if (sb_store_close(store) != 0)
         add(&p, pos[0], "cannot be closed: %s", db_error_text());

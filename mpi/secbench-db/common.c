@@ -10,7 +10,7 @@ int db_open_store(const char *path, sb_open_mode mode, sb_store **store)
 {
     sb_store_options opts;
     int rc;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     /* One process: a serial store, no MPI-IO needed. Several: every rank
      * opens the file, so export and benchmark spread the I/O. */
     if (cli_nranks() > 1)

@@ -46,13 +46,13 @@ static bool same_file(const char *a, const char *b)
 static int row_bytes_of(sb_store *src, const char *name, double *row_bytes, uint64_t *rows)
 {
     sb_dataset *ds;
-    int rc = sb_store_load_dataset(src, name, &ds);
+    int rc = sb_store_load_dataset(&ds, src, name);
     *row_bytes = 0;
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < sb_dataset_nfields(ds); i++) {
         sb_field_info fi;
-        if (sb_dataset_field_info(ds, i, &fi) == 0 && fi.defined)
+        if (sb_dataset_field_info(&fi, ds, i) == 0 && fi.defined)
             *row_bytes += (double)fi.row_bytes;
     }
     *rows = sb_dataset_size(ds);
@@ -120,13 +120,13 @@ int db_cmd_export(int argc, char **argv)
     snprintf(what, sizeof what, "export %s", pos[1]);
     cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(progress), what, rows,
                        row_bytes);
-    sb_export_options_init(&eo);
+    sb_export_options_init(&eo, SB_EXPORT_OPTIONS_VERSION);
     eo.new_name = new_name;
     eo.shrink = !no_shrink;
     eo.chunk_size = chunk;
     eo.progress = on_progress;
     eo.progress_payload = &meter;
-    if (sb_store_export_dataset_ext(src, pos[1], dst, &eo) != 0) {
+    if (sb_store_export_dataset(src, pos[1], dst, &eo) != 0) {
         snprintf(what, sizeof what, "cannot export '%s' of %s into %s", pos[1], pos[0], out);
         db_report(what);
         status = CLI_EXIT_FAILURE;

@@ -55,7 +55,7 @@ static int describe_fields(sb_dataset *ds, cJSON *out)
         sb_field_info fi;
         cJSON *f = cJSON_CreateObject();
         cJSON_AddItemToArray(fields, f);
-        if (sb_dataset_field_info(ds, i, &fi) != 0)
+        if (sb_dataset_field_info(&fi, ds, i) != 0)
             return -1;
         cJSON_AddStringToObject(f, "name", fi.name);
         cJSON_AddBoolToObject(f, "defined", fi.defined);
@@ -75,21 +75,21 @@ static int describe_assets(sb_dataset *ds, cJSON *out)
     char **names = NULL;
     size_t count = 0;
     cJSON *assets = cJSON_AddArrayToObject(out, "assets");
-    if (sb_dataset_asset_names(ds, &names, &count) != 0)
+    if (sb_dataset_asset_names(&names, &count, ds) != 0)
         return -1;
     for (size_t i = 0; i < count; i++) {
         sb_array info;
         cJSON *a = cJSON_CreateObject();
         cJSON_AddItemToArray(assets, a);
         cJSON_AddStringToObject(a, "name", names[i]);
-        if (sb_dataset_asset_info(ds, names[i], &info) != 0) {
-            sb_strings_free(names, count);
+        if (sb_dataset_asset_info(&info, ds, names[i]) != 0) {
+            sb_free(names);
             return -1;
         }
         cJSON_AddStringToObject(a, "dtype", dtype_text(info.dtype));
         cJSON_AddItemToObject(a, "shape", shape_array(info.ndim, info.shape));
     }
-    sb_strings_free(names, count);
+    sb_free(names);
     return 0;
 }
 
@@ -101,7 +101,7 @@ static bool describe_dataset(sb_store *store, const char *name, cJSON *out)
     cJSON_AddStringToObject(out, "name", name);
     /* Capacity and size are shown only from a dataset that loads: the
      * listing reports unreadable attributes as 0, which would mislead. */
-    if (sb_store_load_dataset(store, name, &ds) != 0) {
+    if (sb_store_load_dataset(&ds, store, name) != 0) {
         cJSON_AddStringToObject(out, "error", db_error_text());
         return false;
     }
@@ -200,7 +200,7 @@ int db_cmd_status(int argc, char **argv)
     }
     if (db_open_store(pos[0], SB_READ, &store) != 0)
         return CLI_EXIT_FAILURE;
-    if (sb_store_dataset_names(store, &names, &count) != 0) {
+    if (sb_store_dataset_names(&names, &count, store) != 0) {
         cli_error("cannot list the datasets of %s: %s", pos[0], db_error_text());
         sb_store_close(store);
         return CLI_EXIT_FAILURE;
@@ -214,7 +214,7 @@ int db_cmd_status(int argc, char **argv)
         if (!describe_dataset(store, names[i], d))
             failures++;
     }
-    sb_strings_free(names, count);
+    sb_free(names);
     rc = sb_store_close(store);
     if (cli_rank() == 0) {
         if (json) {
@@ -255,7 +255,7 @@ int db_cmd_ls(int argc, char **argv)
     }
     if (db_open_store(pos[0], SB_READ, &store) != 0)
         return CLI_EXIT_FAILURE;
-    rc = sb_store_dataset_names(store, &names, &count);
+    rc = sb_store_dataset_names(&names, &count, store);
     if (rc != 0) {
         cli_error("cannot list the datasets of %s: %s", pos[0], db_error_text());
         sb_store_close(store);
@@ -263,7 +263,7 @@ int db_cmd_ls(int argc, char **argv)
     }
     for (size_t i = 0; i < count && cli_rank() == 0; i++)
         printf("%s\n", names[i]);
-    sb_strings_free(names, count);
+    sb_free(names);
     if (sb_store_close(store) != 0) {
         db_report("closing the store");
         return CLI_EXIT_FAILURE;

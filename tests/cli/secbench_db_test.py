@@ -332,8 +332,9 @@ def break_store(src, dst, how):
             f["nested/group/ds/x"].attrs["_sb_priority"] = np.int64(0)
             return "nested/group/ds", "x"
         if how == "asset_flag_not_bool":
+            # Two values have no truth value (a string would be true, as in Python).
             del f["traces/raw"].attrs["_sb_is_asset"]
-            f["traces/raw"].attrs["_sb_is_asset"] = "yes"
+            f["traces/raw"].attrs["_sb_is_asset"] = np.array([1, 1], dtype=np.int8)
             return "traces", "_sb_is_asset"
         if how == "asset_flag_false":
             # Then it reads as a field, of the wrong length.

@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void walk_field(sb_dataset *ds, size_t i)
 {
     sb_field_info fi;
-    if (sb_dataset_field_info(ds, i, &fi) != 0 || !fi.defined || fi.row_bytes == 0)
+    if (sb_dataset_field_info(&fi, ds, i) != 0 || !fi.defined || fi.row_bytes == 0)
         return;
     uint64_t size = sb_dataset_size(ds);
     uint64_t per = READ_PIECE / fi.row_bytes;
@@ -43,18 +43,18 @@ static void walk_field(sb_dataset *ds, size_t i)
     uint64_t budget = READ_BUDGET;
     for (uint64_t at = 0; at < size && budget >= per * fi.row_bytes; at += per) {
         uint64_t n = size - at < per ? size - at : per;
-        if (sb_dataset_read(ds, fi.name, at, n, buf) != 0)
+        if (sb_dataset_read(buf, ds, fi.name, at, n) != 0)
             break;
         budget -= n * fi.row_bytes;
     }
     /* Past the end: must be refused, never read. */
-    (void)sb_dataset_read(ds, fi.name, size, 1, buf);
+    (void)sb_dataset_read(buf, ds, fi.name, size, 1);
     free(buf);
     if (size * fi.row_bytes <= READ_BUDGET && size <= READ_BUDGET) {
         sb_array whole;
         memset(&whole, 0, sizeof whole);
-        if (sb_dataset_get(ds, fi.name, &whole) == 0)
-            sb_array_release(&whole);
+        if (sb_dataset_get(&whole, ds, 1, (const char *[]){fi.name}) == 0)
+            sb_free(whole.data);
     }
 }
 
@@ -62,29 +62,29 @@ static void walk_assets(sb_dataset *ds)
 {
     char **names = NULL;
     size_t count = 0;
-    if (sb_dataset_asset_names(ds, &names, &count) != 0)
+    if (sb_dataset_asset_names(&names, &count, ds) != 0)
         return;
     for (size_t i = 0; i < count; i++) {
         sb_array info;
         memset(&info, 0, sizeof info);
-        if (sb_dataset_asset_info(ds, names[i], &info) != 0)
+        if (sb_dataset_asset_info(&info, ds, names[i]) != 0)
             continue;
         uint64_t nbytes = sb_array_nbytes(&info);
         if (nbytes > READ_BUDGET)
             continue;
         void *bytes = NULL;
         size_t len = 0;
-        if (sb_dataset_get_asset_bytes(ds, names[i], &bytes, &len) == 0)
+        if (sb_dataset_get_asset_bytes(&bytes, &len, ds, names[i]) == 0)
             sb_free(bytes);
         sb_array arr;
         memset(&arr, 0, sizeof arr);
-        if (sb_dataset_get_asset_array(ds, names[i], &arr) == 0)
-            sb_array_release(&arr);
+        if (sb_dataset_get_asset_array(&arr, ds, names[i]) == 0)
+            sb_free(arr.data);
         cJSON *json = NULL;
-        if (sb_dataset_get_json_asset(ds, names[i], &json) == 0)
+        if (sb_dataset_get_json_asset(&json, ds, names[i]) == 0)
             cJSON_Delete(json);
     }
-    sb_strings_free(names, count);
+    sb_free(names);
 }
 
 static void walk_store(const char *path)
@@ -94,17 +94,17 @@ static void walk_store(const char *path)
         return;
     char **names = NULL;
     size_t count = 0;
-    if (sb_store_dataset_names(st, &names, &count) == 0) {
+    if (sb_store_dataset_names(&names, &count, st) == 0) {
         for (size_t k = 0; k < count; k++) {
             sb_dataset *ds = NULL;
-            if (sb_store_load_dataset(st, names[k], &ds) != 0)
+            if (sb_store_load_dataset(&ds, st, names[k]) != 0)
                 continue;
             for (size_t i = 0; i < sb_dataset_nfields(ds); i++)
                 walk_field(ds, i);
             walk_assets(ds);
             sb_dataset_close(ds);
         }
-        sb_strings_free(names, count);
+        sb_free(names);
     }
     sb_store_close(st);
 }

@@ -27,7 +27,7 @@ static int failures;
 static sb_dataset *load(sb_store *s, const char *name, uint64_t cap, uint64_t size,
                         size_t nfields, const char *const *fields) {
     sb_dataset *ds = NULL;
-    int rc = sb_store_load_dataset(s, name, &ds);
+    int rc = sb_store_load_dataset(&ds, s, name);
     CHECK(rc == 0, "load %s: %s", name, sb_error_name(rc));
     if (rc != 0)
         return NULL;
@@ -45,7 +45,7 @@ static sb_dataset *load(sb_store *s, const char *name, uint64_t cap, uint64_t si
 /* get(field) and check dtype and shape; returns the data (free with release). */
 static int get(sb_dataset *ds, const char *field, sb_dtype t, int ndim, const uint64_t *shape,
                sb_array *out) {
-    int rc = sb_dataset_get(ds, field, out);
+    int rc = sb_dataset_get(out, ds, 1, (const char *[]){field});
     CHECK(rc == 0, "get %s", field);
     if (rc != 0)
         return -1;
@@ -67,58 +67,58 @@ static void check_traces(sb_store *s) {
         for (int r = 0; r < 6; r++)
             for (int j = 0; j < 8; j++)
                 CHECK(((int16_t *)a.data)[r * 8 + j] == 100 * r - 3 * j, "trace[%d][%d]", r, j);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     if (get(ds, "label", SB_BOOL, 1, (uint64_t[]){6}, &a) == 0) {
         for (int r = 0; r < 6; r++)
             CHECK(((uint8_t *)a.data)[r] == (r % 2 == 1), "label[%d]", r);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     if (get(ds, "energy", SB_FLOAT32, 1, (uint64_t[]){6}, &a) == 0) {
         for (int r = 0; r < 6; r++)
             CHECK(((float *)a.data)[r] == 0.5f * (float)r - 1.0f, "energy[%d]", r);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     if (get(ds, "ids", SB_UINT64, 3, (uint64_t[]){6, 2, 2}, &a) == 0) {
         for (int r = 0; r < 6; r++)
             for (int k = 0; k < 4; k++)
                 CHECK(((uint64_t *)a.data)[r * 4 + k] == 1000u * (uint64_t)r + (uint64_t)k + (1ull << 40),
                       "ids[%d][%d]", r, k);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     char **names = NULL;
     size_t n = 0;
-    OK(sb_dataset_asset_names(ds, &names, &n));
+    OK(sb_dataset_asset_names(&names, &n, ds));
     CHECK(n == 3, "%zu assets", n);
     const char *want[] = {"blob", "conf", "grid"};
     for (size_t i = 0; i < n && i < 3; i++)
         CHECK(strcmp(names[i], want[i]) == 0, "asset %zu is %s", i, names[i]);
-    sb_strings_free(names, n);
+    sb_free(names);
     void *raw = NULL;
     size_t len = 0;
-    OK(sb_dataset_get_asset_bytes(ds, "blob", &raw, &len));
+    OK(sb_dataset_get_asset_bytes(&raw, &len, ds, "blob"));
     CHECK(len == 8 && raw && memcmp(raw, "\x00py\xff" "blob", 8) == 0, "blob content");
     sb_free(raw);
-    if (sb_dataset_get_asset_array(ds, "grid", &a) == 0) {
+    if (sb_dataset_get_asset_array(&a, ds, "grid") == 0) {
         CHECK(a.dtype == SB_INT16 && a.ndim == 2 && a.shape[0] == 3 && a.shape[1] == 4, "grid shape");
         for (int i = 0; i < 12 && a.dtype == SB_INT16; i++)
             CHECK(((int16_t *)a.data)[i] == i - 6, "grid[%d]", i);
-        sb_array_release(&a);
+        sb_free(a.data);
     } else {
         CHECK(0, "grid not readable");
     }
     cJSON *doc = NULL;
     cJSON *want_doc = cJSON_Parse("{\"device\": \"cw308\", \"rate\": 1.5e9, \"list\": [1, 2, 3],"
                                   " \"\xc2\xb5\": \"ok\"}");
-    OK(sb_dataset_get_json_asset(ds, "conf", &doc));
+    OK(sb_dataset_get_json_asset(&doc, ds, "conf"));
     CHECK(doc && cJSON_Compare(doc, want_doc, true), "conf JSON differs");
     cJSON_Delete(doc);
     cJSON_Delete(want_doc);
     /* the sub-group "extra" is neither a field nor an asset */
     size_t idx;
-    CHECK(sb_dataset_field_index(ds, "extra", &idx) == SB_ERR_NOT_FOUND, "extra is a field");
+    CHECK(sb_dataset_field_index(&idx, ds, "extra") == SB_ERR_NOT_FOUND, "extra is a field");
     sb_array info;
-    CHECK(sb_dataset_asset_info(ds, "extra", &info) == SB_ERR_NOT_FOUND, "extra is an asset");
+    CHECK(sb_dataset_asset_info(&info, ds, "extra") == SB_ERR_NOT_FOUND, "extra is an asset");
     OK(sb_dataset_close(ds));
 }
 
@@ -129,7 +129,7 @@ static void check_others(sb_store *s) {
     if (ds && get(ds, "only", SB_FLOAT64, 1, (uint64_t[]){3}, &a) == 0) {
         for (int r = 0; r < 3; r++)
             CHECK(((double *)a.data)[r] == r * r + 0.125, "only[%d]", r);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     if (ds)
         OK(sb_dataset_close(ds));
@@ -138,8 +138,8 @@ static void check_others(sb_store *s) {
     ds = load(s, "top", 2, 2, 2, za);
     if (ds) {
         int8_t z[2] = {0}, av[2] = {0};
-        OK(sb_dataset_read(ds, "z", 0, 2, z));
-        OK(sb_dataset_read(ds, "a", 0, 2, av));
+        OK(sb_dataset_read(z, ds, "z", 0, 2));
+        OK(sb_dataset_read(av, ds, "a", 0, 2));
         for (int r = 0; r < 2; r++) {
             CHECK(z[r] == -r - 1, "z[%d] = %d", r, z[r]);
             CHECK(av[r] == r + 1, "a[%d] = %d", r, av[r]);
@@ -151,9 +151,9 @@ static void check_others(sb_store *s) {
         OK(sb_dataset_close(ds));
 
     sb_dataset *none = NULL;
-    CHECK(sb_store_load_dataset(s, "py", &none) == SB_ERR_NOT_FOUND, "py loads");
-    CHECK(sb_store_load_dataset(s, "py/notes", &none) == SB_ERR_NOT_FOUND, "py/notes loads");
-    CHECK(sb_store_load_dataset(s, "py/traces/extra", &none) == SB_ERR_NOT_FOUND, "extra loads");
+    CHECK(sb_store_load_dataset(&none, s, "py") == SB_ERR_NOT_FOUND, "py loads");
+    CHECK(sb_store_load_dataset(&none, s, "py/notes") == SB_ERR_NOT_FOUND, "py/notes loads");
+    CHECK(sb_store_load_dataset(&none, s, "py/traces/extra") == SB_ERR_NOT_FOUND, "extra loads");
 }
 
 int main(int argc, char **argv) {
@@ -169,12 +169,12 @@ int main(int argc, char **argv) {
     }
     char **names = NULL;
     size_t n = 0;
-    OK(sb_store_dataset_names(s, &names, &n));
+    OK(sb_store_dataset_names(&names, &n, s));
     const char *want[] = {"empty_py", "py/legacy", "py/traces", "top"};
     CHECK(n == 4, "%zu datasets", n);
     for (size_t i = 0; i < n && i < 4; i++)
         CHECK(strcmp(names[i], want[i]) == 0, "dataset %zu is %s", i, names[i]);
-    sb_strings_free(names, n);
+    sb_free(names);
     check_traces(s);
     check_others(s);
     OK(sb_store_close(s));

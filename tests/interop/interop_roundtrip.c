@@ -36,12 +36,12 @@ static void append_row(sb_dataset *ds, int r) {
     sb_array row[2];
     OK(sb_array_wrap(&row[0], SB_INT32, 1, (uint64_t[]){3}, a));
     OK(sb_array_wrap(&row[1], SB_FLOAT64, 0, NULL, &b));
-    OK(sb_dataset_append(ds, row));
+    OK(sb_dataset_append(ds, 2, row));
 }
 
 static void check_json(sb_dataset *ds, const char *name, const char *text) {
     cJSON *doc = NULL, *want = cJSON_Parse(text);
-    OK(sb_dataset_get_json_asset(ds, name, &doc));
+    OK(sb_dataset_get_json_asset(&doc, ds, name));
     CHECK(doc && want && cJSON_Compare(doc, want, true), "asset %s differs from %s", name, text);
     cJSON_Delete(doc);
     cJSON_Delete(want);
@@ -54,7 +54,7 @@ static int do_write(const char *path) {
     OK(sb_store_open(&s, path, SB_CREATE, NULL));
     if (!s)
         return 1;
-    OK(sb_store_create_dataset(s, "rt", 12, 2, f, &ds));
+    OK(sb_store_create_dataset(&ds, s, "rt", 12, 2, f));
     if (!ds)
         return 1;
     for (int r = 0; r < 5; r++)
@@ -73,15 +73,15 @@ static int do_verify(const char *path) {
     OK(sb_store_open(&s, path, SB_READ_WRITE, NULL));
     if (!s)
         return 1;
-    OK(sb_store_load_dataset(s, "rt", &ds));
+    OK(sb_store_load_dataset(&ds, s, "rt"));
     if (!ds)
         return 1;
     CHECK(sb_dataset_size(ds) == 9, "rt size %llu", (unsigned long long)sb_dataset_size(ds));
     CHECK(sb_dataset_nfields(ds) == 2, "rt fields");
     int32_t a[9][3];
     double b[9];
-    OK(sb_dataset_read(ds, "a", 0, 9, a));
-    OK(sb_dataset_read(ds, "b", 0, 9, b));
+    OK(sb_dataset_read(a, ds, "a", 0, 9));
+    OK(sb_dataset_read(b, ds, "b", 0, 9));
     for (int r = 0; r < 9; r++) {
         for (int j = 0; j < 3; j++)
             CHECK(a[r][j] == 10 * r + j, "a[%d][%d] = %d", r, j, a[r][j]);
@@ -89,21 +89,21 @@ static int do_verify(const char *path) {
     }
     char **names = NULL;
     size_t n = 0;
-    OK(sb_dataset_asset_names(ds, &names, &n));
+    OK(sb_dataset_asset_names(&names, &n, ds));
     CHECK(n == 2 && strcmp(names[0], "origin") == 0 && strcmp(names[1], "py_note") == 0,
           "assets of rt");
-    sb_strings_free(names, n);
+    sb_free(names);
     check_json(ds, "origin", "{\"by\": \"c\"}");
     check_json(ds, "py_note", "{\"by\": \"python\", \"n\": 4}");
     append_row(ds, 9);
     CHECK(sb_dataset_size(ds) == 10, "rt size after append");
     OK(sb_dataset_close(ds));
 
-    OK(sb_store_load_dataset(s, "from_py", &ds));
+    OK(sb_store_load_dataset(&ds, s, "from_py"));
     if (ds) {
         CHECK(sb_dataset_capacity(ds) == 3 && sb_dataset_size(ds) == 2, "from_py size");
         uint8_t v[2][3];
-        OK(sb_dataset_read(ds, "v", 0, 2, v));
+        OK(sb_dataset_read(v, ds, "v", 0, 2));
         for (int r = 0; r < 2; r++)
             for (int j = 0; j < 3; j++)
                 CHECK(v[r][j] == r + j, "v[%d][%d]", r, j);

@@ -65,7 +65,7 @@ static void make_trace_row(int r, trace_row *t) {
 static void write_traces(sb_store *s) {
     const char *const fields[] = {"samples", "plaintext", "key", "valid", "temp"};
     sb_dataset *ds;
-    TRY(sb_store_create_dataset(s, "aes/traces", 20, 5, fields, &ds));
+    TRY(sb_store_create_dataset(&ds, s, "aes/traces", 20, 5, fields));
     enum { NEXT = 10 };
     static int16_t samples[NEXT][50];
     static uint8_t plaintext[NEXT][16], key[NEXT], valid[NEXT];
@@ -85,7 +85,7 @@ static void write_traces(sb_store *s) {
     TRY(sb_array_wrap(&cols[2], SB_UINT8, 1, (uint64_t[]){NEXT}, key));
     TRY(sb_array_wrap(&cols[3], SB_BOOL, 1, (uint64_t[]){NEXT}, valid));
     TRY(sb_array_wrap(&cols[4], SB_FLOAT64, 3, (uint64_t[]){NEXT, 2, 3}, temp));
-    TRY(sb_dataset_extend(ds, cols));
+    TRY(sb_dataset_extend(ds, 5, cols));
     for (int r = NEXT; r < 13; r++) {
         trace_row t;
         make_trace_row(r, &t);
@@ -95,7 +95,7 @@ static void write_traces(sb_store *s) {
         TRY(sb_array_wrap(&row[2], SB_UINT8, 0, NULL, &t.key));
         TRY(sb_array_wrap(&row[3], SB_BOOL, 0, NULL, &t.valid));
         TRY(sb_array_wrap(&row[4], SB_FLOAT64, 2, (uint64_t[]){2, 3}, t.temp));
-        TRY(sb_dataset_append(ds, row));
+        TRY(sb_dataset_append(ds, 5, row));
     }
     unsigned char raw[256];
     for (int i = 0; i < 256; i++)
@@ -124,7 +124,7 @@ static void write_dtypes(sb_store *s) {
     const char *const names[] = {"bool", "int8", "uint8", "int16", "uint16", "int32",
                                  "uint32", "int64", "uint64", "float32", "float64"};
     sb_dataset *ds;
-    TRY(sb_store_create_dataset(s, "all/dtypes", 6, 11, names, &ds));
+    TRY(sb_store_create_dataset(&ds, s, "all/dtypes", 6, 11, names));
     for (int r = 0; r < 4; r++) {
         uint8_t b = (uint8_t)(r % 2);
         int8_t i8 = (int8_t[]){INT8_MIN, INT8_MAX, 0, 42}[r];
@@ -143,7 +143,7 @@ static void write_dtypes(sb_store *s) {
         sb_array row[11];
         for (int i = 0; i < 11; i++)
             TRY(sb_array_wrap(&row[i], t[i], 0, NULL, v[i]));
-        TRY(sb_dataset_append(ds, row));
+        TRY(sb_dataset_append(ds, 11, row));
     }
     TRY(sb_dataset_close(ds));
 }
@@ -151,17 +151,17 @@ static void write_dtypes(sb_store *s) {
 static void write_nest_and_never(sb_store *s) {
     const char *const x[] = {"x"};
     sb_dataset *ds;
-    TRY(sb_store_create_dataset(s, "deep/er/nest", 3, 1, x, &ds));
+    TRY(sb_store_create_dataset(&ds, s, "deep/er/nest", 3, 1, x));
     uint16_t v[3][2][2];
     for (int r = 0; r < 3; r++)
         for (int k = 0; k < 4; k++)
             (&v[r][0][0])[k] = (uint16_t)(4 * r + k);
     sb_array col;
     TRY(sb_array_wrap(&col, SB_UINT16, 3, (uint64_t[]){3, 2, 2}, v));
-    TRY(sb_dataset_extend(ds, &col));
+    TRY(sb_dataset_extend(ds, 1, &col));
     TRY(sb_dataset_close(ds));
     const char *const abc[] = {"a", "b", "c"};
-    TRY(sb_store_create_dataset(s, "never", 7, 3, abc, &ds));
+    TRY(sb_store_create_dataset(&ds, s, "never", 7, 3, abc));
     TRY(sb_dataset_close(ds));
 }
 
@@ -187,10 +187,10 @@ static void write_cut_export(const char *path) {
         TRY(sb_store_open(&src, path, SB_READ, NULL));
         TRY(sb_store_open(&dst, cut, SB_CREATE, NULL));
         sb_export_options o;
-        sb_export_options_init(&o);
+        sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION);
         o.chunk_size = 4;
         o.progress = die;
-        sb_store_export_dataset_ext(src, "aes/traces", dst, &o);
+        sb_store_export_dataset(src, "aes/traces", dst, &o);
         _exit(2);
     }
     int status = 0;

@@ -85,13 +85,14 @@ int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm
     char path[640];
     mt_path(path, sizeof path, name);
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = comm;
     /* The suites run once with the library's choice and once forcing
-     * collective writes (which it avoids on Open MPI's OMPIO). */
+     * collective writes (which it avoids on Open MPI's OMPIO):
+     * SB_TEST_COLLECTIVE_WRITES=1 forces them on, =0 off. */
     const char *cw = getenv("SB_TEST_COLLECTIVE_WRITES");
     if (cw)
-        opts.collective_writes = atoi(cw);
+        opts.collective_writes = atoi(cw) ? SB_YES : SB_NO;
     /* ... and once with metadata written independently (the option's other path). */
     const char *cm = getenv("SB_TEST_COLLECTIVE_METADATA_WRITES");
     if (cm)
@@ -192,6 +193,13 @@ static void put_value(sb_dtype dtype, unsigned char *p, uint64_t v)
     case SB_UINT64: { uint64_t x = v * 11400714819323198485ULL; memcpy(p, &x, 8); break; }
     case SB_FLOAT32: { float x = (float)(v % 1000003) * 0.25f - 1000.0f; memcpy(p, &x, 4); break; }
     case SB_FLOAT64: { double x = (double)v * 0.125 - 12345.5; memcpy(p, &x, 8); break; }
+    case SB_FLOAT16: { uint16_t x = (uint16_t)(v % 0x7C00); memcpy(p, &x, 2); break; }
+    case SB_COMPLEX64: { float x[2] = {(float)(v % 1009), -(float)(v % 1013)}; memcpy(p, x, 8); break; }
+    case SB_COMPLEX128: { double x[2] = {(double)v * 0.5, -(double)v}; memcpy(p, x, 16); break; }
+    default: /* bytes */
+        for (size_t i = 0; i < sb_dtype_size(dtype); i++)
+            p[i] = (unsigned char)(v * 31 + i);
+        break;
     }
 }
 
@@ -282,12 +290,12 @@ void mt_check_rows(sb_dataset *ds, const mt_field *fields, size_t nfields,
     for (size_t i = 0; i < nfields; i++) {
         const mt_field *f = &fields[i];
         size_t idx = 0;
-        int rc = sb_dataset_field_index(ds, f->name, &idx);
+        int rc = sb_dataset_field_index(&idx, ds, f->name);
         MT_EXPECT_MSG(rc == 0, "field %s not found: %s", f->name, sb_last_error_message());
         if (rc != 0)
             continue;
         sb_field_info info;
-        rc = sb_dataset_field_info(ds, idx, &info);
+        rc = sb_dataset_field_info(&info, ds, idx);
         MT_EXPECT_MSG(rc == 0 && info.defined, "field %s not defined (rc %d)", f->name, rc);
         if (rc != 0 || !info.defined)
             continue;
@@ -306,7 +314,7 @@ void mt_check_rows(sb_dataset *ds, const mt_field *fields, size_t nfields,
             continue;
         size_t bytes = (size_t)(count * elems * sb_dtype_size(f->dtype));
         void *buf = malloc(bytes);
-        rc = sb_dataset_read(ds, f->name, first, count, buf);
+        rc = sb_dataset_read(buf, ds, f->name, first, count);
         MT_EXPECT_MSG(rc == 0, "read %s [%llu, +%llu): %s", f->name,
                       (unsigned long long)first, (unsigned long long)count,
                       sb_last_error_message());
@@ -327,7 +335,7 @@ int mt_create(sb_store *store, const char *name, uint64_t capacity,
     const char *names[16];
     for (size_t i = 0; i < nfields && i < 16; i++)
         names[i] = fields[i].name;
-    return sb_store_create_dataset(store, name, capacity, nfields, names, out);
+    return sb_store_create_dataset(out, store, name, capacity, nfields, names);
 }
 
 int mt_root_system(const char *command)

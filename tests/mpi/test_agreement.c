@@ -41,7 +41,7 @@ static sb_store *make_store(const char *name, sb_dataset **good)
     MT_REQUIRE_OK(mt_create(st, "good", 100, TRACE, NTRACE, good));
     uint64_t mine = (uint64_t)mt_rank + 2;
     sb_array *cols = mt_columns(TRACE, NTRACE, mt_exscan_u64(mine), mine, 0);
-    MT_EXPECT_OK(sb_dataset_extend(*good, cols));
+    MT_EXPECT_OK(sb_dataset_extend(*good, sb_dataset_nfields(*good), cols));
     mt_columns_free(cols, NTRACE);
     MT_EXPECT_OK(sb_dataset_add_asset_bytes(*good, "blob", "abc", 3, false));
     return st;
@@ -60,13 +60,13 @@ static void check_sound(const char *name, size_t ndatasets)
     MT_REQUIRE_OK(mt_open(&st, name, SB_READ));
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_store_dataset_names(st, &names, &count));
+    MT_EXPECT_OK(sb_store_dataset_names(&names, &count, st));
     MT_EXPECT_MSG(count == ndatasets, "%zu datasets in %s, wanted %zu", count, name, ndatasets);
     for (size_t i = 0; mt_rank == 0 && count != ndatasets && i < count; i++)
         fprintf(stderr, "  dataset %s\n", names[i]);
-    sb_strings_free(names, count);
+    sb_free(names);
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "good", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "good"));
     MT_EXPECT(sb_dataset_size(ds) == good_size());
     mt_check_rows(ds, TRACE, NTRACE, 0, good_size(), 0);
     MT_EXPECT_OK(sb_dataset_close(ds));
@@ -78,7 +78,7 @@ static void check_sound(const char *name, size_t ndatasets)
         mt_path(path, sizeof path, name);
         MT_EXPECT_OK(sb_store_open(&st, path, SB_READ, NULL));
         if (st) {
-            MT_EXPECT_OK(sb_store_load_dataset(st, "good", &ds));
+            MT_EXPECT_OK(sb_store_load_dataset(&ds, st, "good"));
             if (ds) {
                 MT_EXPECT(sb_dataset_size(ds) == want);
                 mt_check_rows(ds, TRACE, NTRACE, 0, want, 0);
@@ -98,42 +98,42 @@ START_TEST(test_create_mismatch)
     const char *other_fields[] = {"a", "x", "c"};
     bool exists = true;
 
-    int rc = sb_store_create_dataset(st, odd_one() ? "name2" : "name1", 10, 3, fields, &ds);
+    int rc = sb_store_create_dataset(&ds, st, odd_one() ? "name2" : "name1", 10, 3, fields);
     expect_disagreement(rc, "create with another name");
     if (rc == 0)
         MT_EXPECT_OK(sb_dataset_close(ds));
     ds = NULL;
-    MT_EXPECT_OK(sb_store_has_dataset(st, "name2", &exists));
+    MT_EXPECT_OK(sb_store_has_dataset(&exists, st, "name2"));
     MT_EXPECT_MSG(!exists, "name2 exists after a refused create");
-    MT_EXPECT_OK(sb_store_has_dataset(st, "name1", &exists));
+    MT_EXPECT_OK(sb_store_has_dataset(&exists, st, "name1"));
     MT_EXPECT_MSG(exists == (mt_nranks == 1), "name1 exists: %d", exists);
 
-    rc = sb_store_create_dataset(st, "cap", odd_one() ? 11 : 10, 3, fields, &ds);
+    rc = sb_store_create_dataset(&ds, st, "cap", odd_one() ? 11 : 10, 3, fields);
     expect_disagreement(rc, "create with another capacity");
     if (rc == 0)
         MT_EXPECT_OK(sb_dataset_close(ds));
     ds = NULL;
 
-    rc = sb_store_create_dataset(st, "fields", 10, 3, odd_one() ? other_fields : fields, &ds);
+    rc = sb_store_create_dataset(&ds, st, "fields", 10, 3, odd_one() ? other_fields : fields);
     expect_disagreement(rc, "create with another field name");
     if (rc == 0)
         MT_EXPECT_OK(sb_dataset_close(ds));
     ds = NULL;
 
-    rc = sb_store_create_dataset(st, "nfields", 10, odd_one() ? 2 : 3, fields, &ds);
+    rc = sb_store_create_dataset(&ds, st, "nfields", 10, odd_one() ? 2 : 3, fields);
     expect_disagreement(rc, "create with fewer fields");
     if (rc == 0)
         MT_EXPECT_OK(sb_dataset_close(ds));
     ds = NULL;
 
-    rc = sb_store_load_dataset(st, odd_one() ? "nope" : "good", &ds);
+    rc = sb_store_load_dataset(&ds, st, odd_one() ? "nope" : "good");
     /* On one rank "nope" is not loaded: the odd rank only exists with n > 1. */
     expect_disagreement(rc, "load of another name");
     if (rc == 0)
         MT_EXPECT_OK(sb_dataset_close(ds));
 
     /* Same call with the same arguments still works afterwards. */
-    MT_EXPECT_OK(sb_store_create_dataset(st, "after", 10, 3, fields, &ds));
+    MT_EXPECT_OK(sb_store_create_dataset(&ds, st, "after", 10, 3, fields));
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_dataset_close(good));
     MT_EXPECT_OK(sb_store_close(st));
@@ -172,13 +172,13 @@ START_TEST(test_asset_mismatch)
 
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_dataset_asset_names(good, &names, &count));
+    MT_EXPECT_OK(sb_dataset_asset_names(&names, &count, good));
     size_t want = mt_nranks == 1 ? 6 : 1; /* "blob" only, or every odd call succeeded */
     MT_EXPECT_MSG(count == want, "%zu assets after refused calls, wanted %zu", count, want);
-    sb_strings_free(names, count);
+    sb_free(names);
     void *data = NULL;
     size_t len = 0;
-    MT_EXPECT_OK(sb_dataset_get_asset_bytes(good, "blob", &data, &len));
+    MT_EXPECT_OK(sb_dataset_get_asset_bytes(&data, &len, good, "blob"));
     MT_EXPECT(len == 3 && data && memcmp(data, "abc", 3) == 0);
     sb_free(data);
     MT_EXPECT_OK(sb_dataset_close(good));
@@ -193,17 +193,17 @@ START_TEST(test_define_field_mismatch)
     sb_dataset *good = NULL, *ds = NULL;
     sb_store *st = make_store("define", &good);
     const char *fields[] = {"a", "b"};
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "d", 20, 2, fields, &ds));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "d", 20, 2, fields));
     uint64_t shape[1] = {4}, other[1] = {5};
     int rc = sb_dataset_define_field(ds, "a", odd_one() ? SB_INT32 : SB_INT16, 1, shape);
     expect_disagreement(rc, "define_field with another dtype");
     rc = sb_dataset_define_field(ds, "b", SB_UINT8, 1, odd_one() ? other : shape);
     expect_disagreement(rc, "define_field with another row shape");
     sb_field_info info;
-    MT_EXPECT_OK(sb_dataset_field_info(ds, 1, &info));
+    MT_EXPECT_OK(sb_dataset_field_info(&info, ds, 1));
     MT_EXPECT_MSG(info.defined == (mt_nranks == 1), "b defined: %d", info.defined);
-    rc = sb_dataset_set_write_buffer(ds, odd_one() ? 3 : 4);
-    expect_disagreement(rc, "set_write_buffer with another size");
+    rc = sb_dataset_set_append_buffer(ds, odd_one() ? 3000 : 4000);
+    expect_disagreement(rc, "set_append_buffer with another size");
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_dataset_close(good));
     MT_EXPECT_OK(sb_store_close(st));
@@ -218,7 +218,7 @@ START_TEST(test_reset_mismatch)
     sb_store *st = make_store("reset", &good);
     MT_REQUIRE_OK(mt_create(st, "other", 50, TRACE, NTRACE, &other));
     sb_array *cols = mt_columns(TRACE, NTRACE, mt_exscan_u64(1), 1, 3);
-    MT_EXPECT_OK(sb_dataset_extend(other, cols));
+    MT_EXPECT_OK(sb_dataset_extend(other, sb_dataset_nfields(other), cols));
     mt_columns_free(cols, NTRACE);
     int rc = sb_dataset_reset(odd_one() ? other : good);
     expect_disagreement(rc, "reset of another dataset");
@@ -242,24 +242,24 @@ START_TEST(test_export_mismatch)
     MT_EXPECT_OK(sb_dataset_close(good));
     sb_store *dst = NULL;
     MT_REQUIRE_OK(mt_open(&dst, "exportdst", SB_CREATE_TRUNCATE));
-    int rc = sb_store_export_dataset(st, "good", dst, "copy1", true, odd_one() ? 7 : 8);
+    int rc = sb_store_export_dataset(st, "good", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "copy1", .shrink = true, .chunk_size = odd_one() ? 7 : 8});
     expect_disagreement(rc, "export with another chunk size");
-    rc = sb_store_export_dataset(st, "good", dst, odd_one() ? "copy3" : "copy2", true, 8);
+    rc = sb_store_export_dataset(st, "good", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = odd_one() ? "copy3" : "copy2", .shrink = true, .chunk_size = 8});
     expect_disagreement(rc, "export with another new name");
-    rc = sb_store_export_dataset(st, "good", dst, "copy4", odd_one(), 8);
+    rc = sb_store_export_dataset(st, "good", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "copy4", .shrink = odd_one(), .chunk_size = 8});
     expect_disagreement(rc, "export with another shrink flag");
     bool exists = true;
     if (mt_nranks > 1) {
         const char *never[] = {"copy1", "copy2", "copy3", "copy4"};
         for (int i = 0; i < 4; i++) {
-            MT_EXPECT_OK(sb_store_has_dataset(dst, never[i], &exists));
+            MT_EXPECT_OK(sb_store_has_dataset(&exists, dst, never[i]));
             MT_EXPECT_MSG(!exists, "refused export left %s behind", never[i]);
         }
     }
     /* Agreeing ranks export fine afterwards. */
-    MT_EXPECT_OK(sb_store_export_dataset(st, "good", dst, "copy5", true, 3));
+    MT_EXPECT_OK(sb_store_export_dataset(st, "good", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "copy5", .shrink = true, .chunk_size = 3}));
     sb_dataset *copy = NULL;
-    MT_REQUIRE_OK(sb_store_load_dataset(dst, "copy5", &copy));
+    MT_REQUIRE_OK(sb_store_load_dataset(&copy, dst, "copy5"));
     mt_check_rows(copy, TRACE, NTRACE, 0, good_size(), 0);
     MT_EXPECT(sb_dataset_size(copy) == good_size());
     MT_EXPECT_OK(sb_dataset_close(copy));
@@ -269,9 +269,9 @@ START_TEST(test_export_mismatch)
     MT_REQUIRE_OK(mt_open(&dst, "exportdst", SB_READ));
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_store_dataset_names(dst, &names, &count));
+    MT_EXPECT_OK(sb_store_dataset_names(&names, &count, dst));
     MT_EXPECT_MSG(count == (mt_nranks > 1 ? 1u : 4u), "%zu datasets in the destination", count);
-    sb_strings_free(names, count);
+    sb_free(names);
     MT_EXPECT_OK(sb_store_close(dst));
     mt_end();
 }
@@ -282,7 +282,7 @@ START_TEST(test_open_mismatch)
     char path[640];
     mt_path(path, sizeof path, odd_one() ? "open_b" : "open_a");
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = MPI_COMM_WORLD;
     sb_store *st = NULL;
     int rc = sb_store_open(&st, path, SB_CREATE_TRUNCATE, &opts);
@@ -326,11 +326,11 @@ START_TEST(test_same_error_everywhere)
 {
     sb_dataset *good = NULL, *ds = NULL;
     sb_store *st = make_store("errors", &good);
-    int rc = sb_store_load_dataset(st, "missing/set", &ds);
+    int rc = sb_store_load_dataset(&ds, st, "missing/set");
     expect_same_error(rc, SB_ERR_NOT_FOUND, "missing/set");
     MT_EXPECT(ds == NULL);
     const char *fields[] = {"x"};
-    rc = sb_store_create_dataset(st, "good", 10, 1, fields, &ds);
+    rc = sb_store_create_dataset(&ds, st, "good", 10, 1, fields);
     expect_same_error(rc, SB_ERR_EXISTS, "good");
     rc = sb_dataset_add_asset_bytes(good, "blob", "x", 1, false);
     expect_same_error(rc, SB_ERR_EXISTS, "blob");
@@ -338,9 +338,9 @@ START_TEST(test_same_error_everywhere)
     expect_same_error(rc, SB_ERR_INVALID, "samples");
     void *data = NULL;
     size_t len = 0;
-    rc = sb_dataset_get_asset_bytes(good, "nothing", &data, &len);
+    rc = sb_dataset_get_asset_bytes(&data, &len, good, "nothing");
     expect_same_error(rc, SB_ERR_NOT_FOUND, "nothing");
-    rc = sb_store_export_dataset(st, "absent", st, "x", true, 10);
+    rc = sb_store_export_dataset(st, "absent", st, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "x", .shrink = true, .chunk_size = 10});
     expect_same_error(rc, SB_ERR_NOT_FOUND, "absent");
     MT_EXPECT_OK(sb_dataset_close(good));
     MT_EXPECT_OK(sb_store_close(st));
@@ -351,7 +351,7 @@ START_TEST(test_same_error_everywhere)
     rc = mt_open(&missing, "errors", SB_CREATE);
     expect_same_error(rc, SB_ERR_EXISTS, "errors");
     MT_REQUIRE_OK(mt_open(&st, "errors", SB_READ));
-    rc = sb_store_create_dataset(st, "ro", 10, 1, fields, &ds);
+    rc = sb_store_create_dataset(&ds, st, "ro", 10, 1, fields);
     expect_same_error(rc, SB_ERR_READ_ONLY, NULL);
     MT_EXPECT_OK(sb_store_close(st));
     check_sound("errors", 1);

@@ -18,6 +18,8 @@ START_TEST(test_append_row_or_null)
     MT_REQUIRE_OK(mt_open(&st, "append", SB_CREATE_TRUNCATE));
     sb_dataset *ds = NULL;
     MT_REQUIRE_OK(mt_create(st, "t", 100, TRACE, NTRACE, &ds));
+    /* Write-through: every append is a collective write of its rows. */
+    MT_REQUIRE_OK(sb_dataset_set_append_buffer(ds, 0));
     for (int k = 0; k < 6; k++) {
         /* Round 0 starts with rank 0 passing NULL, so the fields are defined
          * by whichever ranks do have a row. */
@@ -26,7 +28,7 @@ START_TEST(test_append_row_or_null)
         uint64_t row = before + mt_exscan_u64(mine);
         uint64_t total = mt_sum_u64(mine);
         sb_array *r = mine ? mt_row(TRACE, NTRACE, row, 0) : NULL;
-        MT_EXPECT_OK(sb_dataset_append(ds, r));
+        MT_EXPECT_OK(sb_dataset_append(ds, sb_dataset_nfields(ds), r));
         mt_columns_free(r, NTRACE);
         MT_EXPECT_MSG(sb_dataset_size(ds) == before + total, "round %d: size %llu, want %llu",
                       k, (unsigned long long)sb_dataset_size(ds),
@@ -35,7 +37,7 @@ START_TEST(test_append_row_or_null)
         MT_EXPECT(sb_dataset_pending_rows(ds) == 0);
         if (total > 0 && mt_nranks > 1) {
             sb_write_report rep;
-            sb_dataset_last_write(ds, &rep);
+            sb_dataset_last_write(&rep, ds);
             MT_EXPECT_MSG(rep.valid && rep.collective == rep.asked_collective &&
                               (rep.asked_collective || !mt_collective_writes_forced()),
                           "append round %d: asked collective %d, got %d (valid %d, cause "
@@ -48,7 +50,7 @@ START_TEST(test_append_row_or_null)
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
     MT_REQUIRE_OK(mt_open(&st, "append", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "t", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "t"));
     MT_EXPECT(sb_dataset_size(ds) == size);
     mt_check_rows(ds, TRACE, NTRACE, 0, size, 0);
     MT_EXPECT_OK(sb_dataset_close(ds));
@@ -61,11 +63,13 @@ END_TEST
  * written, so each row carries its writer and its sequence number. */
 static const char *const TAGGED[] = {"rank", "seq", "samples"};
 #define SAMPLES 20
+/* Bytes of one TAGGED row: int32, int32, int16 (20,). */
+#define TAGGED_ROW (4 + 4 + 2 * SAMPLES)
 
 static int append_tagged(sb_dataset *ds, bool have, int32_t seq)
 {
     if (!have)
-        return sb_dataset_append(ds, NULL);
+        return sb_dataset_append(ds, 0, NULL);
     int32_t rank = mt_rank;
     int16_t samples[SAMPLES];
     mt_fill(SB_INT16, samples, (uint64_t)mt_rank * 1000 + (uint64_t)seq, 1, SAMPLES, 1);
@@ -74,7 +78,7 @@ static int append_tagged(sb_dataset *ds, bool have, int32_t seq)
     sb_array_wrap(&row[0], SB_INT32, 0, NULL, &rank);
     sb_array_wrap(&row[1], SB_INT32, 0, NULL, &seq);
     sb_array_wrap(&row[2], SB_INT16, 1, shape, samples);
-    return sb_dataset_append(ds, row);
+    return sb_dataset_append(ds, 3, row);
 }
 
 /* Every rank's rows are all there, once, in the order that rank appended them. */
@@ -91,9 +95,9 @@ static void check_tagged(sb_dataset *ds, uint64_t appended_here)
     int16_t *samples = calloc((size + 1) * SAMPLES, sizeof *samples);
     int64_t *next = calloc((size_t)mt_nranks, sizeof *next);
     if (size) {
-        MT_EXPECT_OK(sb_dataset_read(ds, "rank", 0, size, rank));
-        MT_EXPECT_OK(sb_dataset_read(ds, "seq", 0, size, seq));
-        MT_EXPECT_OK(sb_dataset_read(ds, "samples", 0, size, samples));
+        MT_EXPECT_OK(sb_dataset_read(rank, ds, "rank", 0, size));
+        MT_EXPECT_OK(sb_dataset_read(seq, ds, "seq", 0, size));
+        MT_EXPECT_OK(sb_dataset_read(samples, ds, "samples", 0, size));
     }
     for (uint64_t i = 0; i < size; i++) {
         int32_t r = rank[i];
@@ -138,8 +142,8 @@ START_TEST(test_write_buffer)
     sb_store *st = NULL;
     MT_REQUIRE_OK(mt_open(&st, "buffered", SB_CREATE_TRUNCATE));
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "b", 200, 3, TAGGED, &ds));
-    MT_REQUIRE_OK(sb_dataset_set_write_buffer(ds, 4));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "b", 200, 3, TAGGED));
+    MT_REQUIRE_OK(sb_dataset_set_append_buffer(ds, 4 * TAGGED_ROW));
     uint64_t mine = 0;
     for (int call = 0; call < 10; call++) {
         /* Rank 1 has nothing on odd calls. */
@@ -159,7 +163,7 @@ START_TEST(test_write_buffer)
     check_tagged(ds, mine);
     if (mt_nranks > 1) {
         sb_write_report rep;
-        sb_dataset_last_write(ds, &rep);
+        sb_dataset_last_write(&rep, ds);
         MT_EXPECT_MSG(rep.valid && rep.collective == rep.asked_collective &&
                           (rep.asked_collective || !mt_collective_writes_forced()),
                       "buffered flush: asked collective %d, got %d (0x%x)", rep.asked_collective,
@@ -174,19 +178,19 @@ START_TEST(test_write_buffer)
     MT_EXPECT(sb_dataset_pending_rows(ds) == 3);
     check_pending(ds, mine, 4);
     MT_EXPECT_OK(sb_dataset_close(ds));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "b", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "b"));
     check_tagged(ds, mine);
 
     /* Switching the buffer off flushes what was held. */
-    MT_EXPECT_OK(sb_dataset_set_write_buffer(ds, 8));
+    MT_EXPECT_OK(sb_dataset_set_append_buffer(ds, 8 * TAGGED_ROW));
     MT_EXPECT_OK(append_tagged(ds, mt_rank % 2 == 0, (int32_t)mine));
     mine += mt_rank % 2 == 0;
-    MT_EXPECT_OK(sb_dataset_set_write_buffer(ds, 0));
+    MT_EXPECT_OK(sb_dataset_set_append_buffer(ds, 0));
     MT_EXPECT(sb_dataset_pending_rows(ds) == 0);
     check_tagged(ds, mine);
 
     /* And by closing the store while the dataset handle is still open. */
-    MT_EXPECT_OK(sb_dataset_set_write_buffer(ds, 8));
+    MT_EXPECT_OK(sb_dataset_set_append_buffer(ds, 8 * TAGGED_ROW));
     MT_EXPECT_OK(append_tagged(ds, true, (int32_t)mine));
     mine++;
     MT_EXPECT_OK(append_tagged(ds, mt_rank != 0, (int32_t)mine));
@@ -194,7 +198,7 @@ START_TEST(test_write_buffer)
     MT_EXPECT_OK(sb_store_close(st));
     sb_dataset_close(ds); /* a closed handle is still released */
     MT_REQUIRE_OK(mt_open(&st, "buffered", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "b", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "b"));
     check_tagged(ds, mine);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
@@ -202,24 +206,18 @@ START_TEST(test_write_buffer)
 }
 END_TEST
 
-START_TEST(test_store_option_buffer)
+/* Appends are buffered by default. */
+START_TEST(test_default_buffer)
 {
-    char path[640];
-    mt_path(path, sizeof path, "optbuf");
-    sb_store_options opts;
-    sb_store_options_init(&opts);
-    opts.comm = MPI_COMM_WORLD;
-    opts.write_buffer_rows = 3;
     sb_store *st = NULL;
-    MT_REQUIRE_OK(sb_store_open(&st, path, SB_CREATE_TRUNCATE, &opts));
+    MT_REQUIRE_OK(mt_open(&st, "defbuf", SB_CREATE_TRUNCATE));
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "b", 50, 3, TAGGED, &ds));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "b", 50, 3, TAGGED));
     MT_EXPECT_OK(append_tagged(ds, true, 0));
-    MT_EXPECT_MSG(sb_dataset_pending_rows(ds) == 1,
-                  "write_buffer_rows=3 in the store options did not buffer");
+    MT_EXPECT_MSG(sb_dataset_pending_rows(ds) == 1, "the default did not buffer");
     MT_EXPECT(sb_dataset_size(ds) == 0);
     MT_EXPECT_OK(append_tagged(ds, true, 1));
-    check_pending(ds, 2, 3);
+    check_pending(ds, 2, 50);
     MT_EXPECT_OK(sb_dataset_flush(ds));
     MT_EXPECT(sb_dataset_pending_rows(ds) == 0);
     check_tagged(ds, 2);
@@ -237,12 +235,12 @@ START_TEST(test_append_full)
     uint64_t cap = (uint64_t)mt_nranks + 1;
     MT_REQUIRE_OK(mt_create(st, "f", cap, TRACE, NTRACE, &ds));
     sb_array *r = mt_row(TRACE, NTRACE, (uint64_t)mt_rank, 0);
-    MT_EXPECT_OK(sb_dataset_append(ds, r));
+    MT_EXPECT_OK(sb_dataset_append(ds, sb_dataset_nfields(ds), r));
     mt_columns_free(r, NTRACE);
     /* n + 1 capacity, n rows in: a second row from every rank overflows when n > 1,
      * and from the single rank it just fits. */
     r = mt_row(TRACE, NTRACE, (uint64_t)mt_nranks + (uint64_t)mt_rank, 0);
-    int rc = sb_dataset_append(ds, r);
+    int rc = sb_dataset_append(ds, sb_dataset_nfields(ds), r);
     mt_columns_free(r, NTRACE);
     if (mt_nranks > 1) {
         MT_EXPECT_MSG(rc == SB_ERR_FULL, "got %s: %s", sb_error_name(rc),
@@ -267,7 +265,7 @@ int main(int argc, char **argv)
     TCase *tc = mt_tcase("append");
     tcase_add_test(tc, test_append_row_or_null);
     tcase_add_test(tc, test_write_buffer);
-    tcase_add_test(tc, test_store_option_buffer);
+    tcase_add_test(tc, test_default_buffer);
     tcase_add_test(tc, test_append_full);
     suite_add_tcase(s, tc);
     return mt_run(s);

@@ -30,7 +30,7 @@ static void expect_bytes(sb_dataset *ds, const char *name, const void *want, siz
 {
     void *data = NULL;
     size_t got = 0;
-    int rc = sb_dataset_get_asset_bytes(ds, name, &data, &got);
+    int rc = sb_dataset_get_asset_bytes(&data, &got, ds, name);
     MT_EXPECT_MSG(rc == 0, "get %s: %s", name, sb_last_error_message());
     MT_EXPECT_MSG(rc != 0 || (got == len && (len == 0 || memcmp(data, want, len) == 0)),
                   "asset %s: %zu bytes back, %zu stored, or other content", name, got, len);
@@ -41,51 +41,51 @@ static void check_assets(sb_dataset *ds, int json_version)
 {
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_dataset_asset_names(ds, &names, &count));
+    MT_EXPECT_OK(sb_dataset_asset_names(&names, &count, ds));
     const char *want[] = {"calib", "config", "raw", "window"};
     MT_EXPECT_MSG(count == 4, "%zu assets", count);
     for (size_t i = 0; i < count && i < 4; i++)
         MT_EXPECT_MSG(strcmp(names[i], want[i]) == 0, "asset %zu is %s, wanted %s", i,
                       names[i], want[i]);
-    sb_strings_free(names, count);
+    sb_free(names);
 
     unsigned char raw[NBYTES];
     mt_fill(SB_UINT8, raw, 0, 1, NBYTES, 3);
     expect_bytes(ds, "raw", raw, NBYTES);
     sb_array info;
-    MT_EXPECT_OK(sb_dataset_asset_info(ds, "raw", &info));
+    MT_EXPECT_OK(sb_dataset_asset_info(&info, ds, "raw"));
     MT_EXPECT(info.dtype == SB_UINT8 && info.ndim == 1 && info.shape[0] == NBYTES);
 
     double calib[4][5];
     mt_fill(SB_FLOAT64, calib, 0, 4, 5, 4);
     sb_array arr;
     memset(&arr, 0, sizeof arr);
-    MT_EXPECT_OK(sb_dataset_get_asset_array(ds, "calib", &arr));
+    MT_EXPECT_OK(sb_dataset_get_asset_array(&arr, ds, "calib"));
     MT_EXPECT(arr.dtype == SB_FLOAT64 && arr.ndim == 2 && arr.shape[0] == 4 &&
               arr.shape[1] == 5);
     MT_EXPECT(arr.data && memcmp(arr.data, calib, sizeof calib) == 0);
-    sb_array_release(&arr);
+    sb_free(arr.data);
     /* Raw bytes of a typed array are its C-ordered data. */
     expect_bytes(ds, "calib", calib, sizeof calib);
 
     int32_t window[2] = {100, 2500};
-    MT_EXPECT_OK(sb_dataset_get_asset_array(ds, "window", &arr));
+    MT_EXPECT_OK(sb_dataset_get_asset_array(&arr, ds, "window"));
     MT_EXPECT(arr.dtype == SB_INT32 && arr.ndim == 1 && arr.shape[0] == 2);
     MT_EXPECT(arr.data && memcmp(arr.data, window, sizeof window) == 0);
-    sb_array_release(&arr);
+    sb_free(arr.data);
 
     cJSON *json = NULL;
-    MT_EXPECT_OK(sb_dataset_get_json_asset(ds, "config", &json));
+    MT_EXPECT_OK(sb_dataset_get_json_asset(&json, ds, "config"));
     cJSON *expected = make_json(json_version);
     MT_EXPECT_MSG(json && cJSON_Compare(json, expected, 1), "JSON asset differs");
     cJSON_Delete(expected);
     cJSON_Delete(json);
-    MT_EXPECT_OK(sb_dataset_asset_info(ds, "config", &info));
+    MT_EXPECT_OK(sb_dataset_asset_info(&info, ds, "config"));
     MT_EXPECT(info.dtype == SB_UINT8 && info.ndim == 1);
 
     /* A non-JSON asset read as JSON is a format error on every rank. */
     json = NULL;
-    int rc = sb_dataset_get_json_asset(ds, "raw", &json);
+    int rc = sb_dataset_get_json_asset(&json, ds, "raw");
     MT_EXPECT_MSG(rc == SB_ERR_FORMAT, "raw bytes parsed as JSON: %s", sb_error_name(rc));
     cJSON_Delete(json);
 }
@@ -95,7 +95,7 @@ START_TEST(test_parallel_assets)
     sb_store *st = NULL;
     MT_REQUIRE_OK(mt_open(&st, "assets", SB_CREATE_TRUNCATE));
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "aes/traces", 20, 2, FIELDS, &ds));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "aes/traces", 20, 2, FIELDS));
 
     unsigned char raw[NBYTES];
     mt_fill(SB_UINT8, raw, 0, 1, NBYTES, 3);
@@ -139,13 +139,13 @@ START_TEST(test_parallel_assets)
     sb_array cols[2];
     sb_array_wrap(&cols[0], SB_INT16, 2, shape_s, samples);
     sb_array_wrap(&cols[1], SB_INT64, 1, shape_s, labels);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, 2, cols));
     check_assets(ds, 2);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
 
     MT_REQUIRE_OK(mt_open(&st, "assets", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "aes/traces", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "aes/traces"));
     check_assets(ds, 2);
     MT_EXPECT(sb_dataset_nfields(ds) == 2);
     MT_EXPECT_OK(sb_dataset_close(ds));
@@ -155,7 +155,7 @@ START_TEST(test_parallel_assets)
     if (mt_rank == 0) {
         MT_EXPECT_OK(mt_open_comm(&st, "assets", SB_READ, MPI_COMM_SELF));
         if (st) {
-            MT_EXPECT_OK(sb_store_load_dataset(st, "aes/traces", &ds));
+            MT_EXPECT_OK(sb_store_load_dataset(&ds, st, "aes/traces"));
             if (ds) {
                 check_assets(ds, 2);
                 MT_EXPECT_OK(sb_dataset_close(ds));
@@ -165,7 +165,7 @@ START_TEST(test_parallel_assets)
         MT_EXPECT_OK(mt_open_comm(&st, "assets", SB_READ_WRITE, MPI_COMM_NULL));
         if (st) {
             MT_EXPECT(!sb_store_is_parallel(st));
-            MT_EXPECT_OK(sb_store_load_dataset(st, "aes/traces", &ds));
+            MT_EXPECT_OK(sb_store_load_dataset(&ds, st, "aes/traces"));
             if (ds) {
                 check_assets(ds, 2);
                 /* Serially added assets are seen by every rank afterwards. */
@@ -177,7 +177,7 @@ START_TEST(test_parallel_assets)
     }
     MPI_Barrier(MPI_COMM_WORLD);
     MT_REQUIRE_OK(mt_open(&st, "assets", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "aes/traces", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "aes/traces"));
     expect_bytes(ds, "raw", "0123", 4);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
@@ -191,7 +191,7 @@ START_TEST(test_many_assets)
     sb_store *st = NULL;
     MT_REQUIRE_OK(mt_open(&st, "many", SB_CREATE_TRUNCATE));
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "d", 5, 2, FIELDS, &ds));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "d", 5, 2, FIELDS));
     for (int i = 0; i < 40; i++) {
         char name[32];
         snprintf(name, sizeof name, "a%02d", i);
@@ -203,18 +203,18 @@ START_TEST(test_many_assets)
     }
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_dataset_asset_names(ds, &names, &count));
+    MT_EXPECT_OK(sb_dataset_asset_names(&names, &count, ds));
     MT_EXPECT(count == 40);
     for (size_t i = 0; i < count; i++) {
         sb_array arr;
         memset(&arr, 0, sizeof arr);
-        MT_EXPECT_OK(sb_dataset_get_asset_array(ds, names[i], &arr));
+        MT_EXPECT_OK(sb_dataset_get_asset_array(&arr, ds, names[i]));
         const uint16_t *v = arr.data;
         MT_EXPECT(arr.dtype == SB_UINT16 && arr.shape[0] == 3 && v && v[2] == 3 * i &&
                   v[1] == 2 * i);
-        sb_array_release(&arr);
+        sb_free(arr.data);
     }
-    sb_strings_free(names, count);
+    sb_free(names);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
     mt_end();

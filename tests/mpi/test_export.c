@@ -41,25 +41,25 @@ static void check_assets(sb_dataset *ds)
 {
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_dataset_asset_names(ds, &names, &count));
+    MT_EXPECT_OK(sb_dataset_asset_names(&names, &count, ds));
     MT_EXPECT_MSG(count == 3, "%zu assets in the copy %s", count, sb_dataset_name(ds));
-    sb_strings_free(names, count);
+    sb_free(names);
     unsigned char raw[300];
     mt_fill(SB_UINT8, raw, 0, 1, sizeof raw, 9);
     void *data = NULL;
     size_t len = 0;
-    MT_EXPECT_OK(sb_dataset_get_asset_bytes(ds, "raw", &data, &len));
+    MT_EXPECT_OK(sb_dataset_get_asset_bytes(&data, &len, ds, "raw"));
     MT_EXPECT(len == sizeof raw && data && memcmp(data, raw, len) == 0);
     sb_free(data);
     sb_array arr;
     memset(&arr, 0, sizeof arr);
-    MT_EXPECT_OK(sb_dataset_get_asset_array(ds, "coef", &arr));
+    MT_EXPECT_OK(sb_dataset_get_asset_array(&arr, ds, "coef"));
     float coef[3][2] = {{1, 2}, {3, 4}, {5, 6.5f}};
     MT_EXPECT(arr.dtype == SB_FLOAT32 && arr.ndim == 2 && arr.shape[0] == 3 &&
               arr.shape[1] == 2 && arr.data && memcmp(arr.data, coef, sizeof coef) == 0);
-    sb_array_release(&arr);
+    sb_free(arr.data);
     cJSON *j = NULL;
-    MT_EXPECT_OK(sb_dataset_get_json_asset(ds, "conf", &j));
+    MT_EXPECT_OK(sb_dataset_get_json_asset(&j, ds, "conf"));
     const cJSON *rate = j ? cJSON_GetObjectItemCaseSensitive(j, "rate") : NULL;
     MT_EXPECT(cJSON_IsNumber(rate) && rate->valuedouble == 5e9);
     cJSON_Delete(j);
@@ -85,7 +85,7 @@ static void make_source(void)
         if (total > left)
             mine = before >= left ? 0 : (before + want > left ? left - before : want);
         sb_array *cols = mt_columns(TRACE, NTRACE, done + before, mine, 0);
-        MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+        MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
         mt_columns_free(cols, NTRACE);
         done = sb_dataset_size(ds);
         MT_REQUIRE(done <= SRC_SIZE && round < 1000);
@@ -96,7 +96,7 @@ static void make_source(void)
     MT_REQUIRE_OK(mt_create(st, "small", SMALL_CAP, TRACE, NTRACE, &ds));
     uint64_t mine = mt_rank == mt_nranks - 1 ? SMALL_SIZE : 0;
     sb_array *cols = mt_columns(TRACE, NTRACE, 0, mine, 0);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
     mt_columns_free(cols, NTRACE);
     add_assets(ds);
     MT_EXPECT_OK(sb_dataset_close(ds));
@@ -117,7 +117,7 @@ static void check_copy(sb_store *st, const char *name, uint64_t size, uint64_t c
                        bool assets)
 {
     sb_dataset *ds = NULL;
-    int rc = sb_store_load_dataset(st, name, &ds);
+    int rc = sb_store_load_dataset(&ds, st, name);
     MT_EXPECT_MSG(rc == 0, "load of the copy %s: %s", name, sb_last_error_message());
     if (rc != 0)
         return;
@@ -153,8 +153,7 @@ START_TEST(test_chunk_sizes)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char name[64];
         snprintf(name, sizeof name, "copy/chunk%llu", (unsigned long long)cases[c].chunk);
-        int rc = sb_store_export_dataset(src, "src", dst, name, cases[c].shrink,
-                                         cases[c].chunk);
+        int rc = sb_store_export_dataset(src, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = name, .shrink = cases[c].shrink, .chunk_size = cases[c].chunk});
         MT_EXPECT_MSG(rc == 0, "export with chunk %llu: %s", (unsigned long long)cases[c].chunk,
                       sb_last_error_message());
         MT_EXPECT(mt_same_int(rc));
@@ -165,15 +164,14 @@ START_TEST(test_chunk_sizes)
     for (size_t c = 0; c < sizeof tiny / sizeof tiny[0]; c++) {
         char name[64];
         snprintf(name, sizeof name, "copy/small%llu", (unsigned long long)tiny[c].chunk);
-        MT_EXPECT_OK(sb_store_export_dataset(src, "small", dst, name, tiny[c].shrink,
-                                             tiny[c].chunk));
+        MT_EXPECT_OK(sb_store_export_dataset(src, "small", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = name, .shrink = tiny[c].shrink, .chunk_size = tiny[c].chunk}));
         check_copy(dst, name, SMALL_SIZE, tiny[c].shrink ? SMALL_SIZE : SMALL_CAP, true);
     }
     /* No new name: the copy keeps the source's. */
-    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, NULL, true, 77));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 77}));
     check_copy(dst, "src", SRC_SIZE, SRC_SIZE, true);
     /* The name is taken now: refused everywhere, the copy left alone. */
-    int rc = sb_store_export_dataset(src, "src", dst, NULL, false, 77);
+    int rc = sb_store_export_dataset(src, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = false, .chunk_size = 77});
     MT_EXPECT_MSG(rc == SB_ERR_EXISTS, "export onto an existing name: %s", sb_error_name(rc));
     MT_EXPECT(mt_same_int(rc));
     check_copy(dst, "src", SRC_SIZE, SRC_SIZE, true);
@@ -184,9 +182,9 @@ START_TEST(test_chunk_sizes)
     MT_REQUIRE_OK(mt_open(&dst, "chunks", SB_READ));
     char **names = NULL;
     size_t count = 0;
-    MT_EXPECT_OK(sb_store_dataset_names(dst, &names, &count));
+    MT_EXPECT_OK(sb_store_dataset_names(&names, &count, dst));
     MT_EXPECT_MSG(count == 11, "%zu datasets in the destination", count);
-    sb_strings_free(names, count);
+    sb_free(names);
     check_copy(dst, "copy/chunk7", SRC_SIZE, SRC_SIZE, true);
     check_copy(dst, "copy/small1", SMALL_SIZE, SMALL_CAP, true);
     MT_EXPECT_OK(sb_store_close(dst));
@@ -218,9 +216,9 @@ START_TEST(test_export_same_store)
     MT_REQUIRE_OK(mt_open(&st, "source", SB_READ));
     sb_store *dst = NULL;
     MT_REQUIRE_OK(mt_open(&dst, "same", SB_CREATE_TRUNCATE));
-    MT_EXPECT_OK(sb_store_export_dataset(st, "src", dst, NULL, false, 100));
+    MT_EXPECT_OK(sb_store_export_dataset(st, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = false, .chunk_size = 100}));
     MT_EXPECT_OK(sb_store_close(st));
-    MT_EXPECT_OK(sb_store_export_dataset(dst, "src", dst, "again", true, 33));
+    MT_EXPECT_OK(sb_store_export_dataset(dst, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "again", .shrink = true, .chunk_size = 33}));
     check_copy(dst, "again", SRC_SIZE, SRC_SIZE, true);
     check_copy(dst, "src", SRC_SIZE, SRC_CAP, true);
     MT_EXPECT_OK(sb_store_close(dst));
@@ -253,13 +251,13 @@ START_TEST(test_progress)
     progress_log log;
     memset(&log, 0, sizeof log);
     sb_export_options opts;
-    sb_export_options_init(&opts);
+    sb_export_options_init(&opts, SB_EXPORT_OPTIONS_VERSION);
     MT_EXPECT(opts.shrink && opts.chunk_size == SB_EXPORT_DEFAULT_CHUNK && !opts.new_name);
     opts.new_name = "p";
     opts.chunk_size = 29;
     opts.progress = on_progress;
     opts.progress_payload = &log;
-    MT_EXPECT_OK(sb_store_export_dataset_ext(src, "src", dst, &opts));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, &opts));
     uint64_t chunks = (SRC_SIZE + 28) / 29;
     if (mt_rank == 0) {
         MT_EXPECT_MSG(log.calls >= 1 && log.calls <= chunks, "%llu progress calls",
@@ -279,7 +277,7 @@ START_TEST(test_progress)
     memset(&log, 0, sizeof log);
     opts.new_name = "pe";
     opts.shrink = false;
-    MT_EXPECT_OK(sb_store_export_dataset_ext(src, "empty", dst, &opts));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "empty", dst, &opts));
     check_copy(dst, "pe", 0, 50, true);
     MT_EXPECT(log.calls == 0 || (log.last_done == 0 && log.total == 0));
     MT_EXPECT_OK(sb_store_close(dst));
@@ -294,10 +292,10 @@ START_TEST(test_empty_and_blank)
     sb_store *src = NULL, *dst = NULL;
     MT_REQUIRE_OK(mt_open(&src, "source", SB_READ));
     MT_REQUIRE_OK(mt_open(&dst, "empties", SB_CREATE_TRUNCATE));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "empty", dst, "e_shrunk", true, 10));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "empty", dst, "e_full", false, 10));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "blank", dst, "b_shrunk", true, 10));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "blank", dst, "b_full", false, 1));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "empty", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "e_shrunk", .shrink = true, .chunk_size = 10}));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "empty", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "e_full", .shrink = false, .chunk_size = 10}));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "blank", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "b_shrunk", .shrink = true, .chunk_size = 10}));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "blank", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "b_full", .shrink = false, .chunk_size = 1}));
     MT_EXPECT_OK(sb_store_close(dst));
     MT_EXPECT_OK(sb_store_close(src));
 
@@ -308,21 +306,21 @@ START_TEST(test_empty_and_blank)
     const char *blank[] = {"b_shrunk", "b_full"};
     for (int k = 0; k < 2; k++) {
         sb_dataset *ds = NULL;
-        MT_REQUIRE_OK(sb_store_load_dataset(dst, blank[k], &ds));
+        MT_REQUIRE_OK(sb_store_load_dataset(&ds, dst, blank[k]));
         MT_EXPECT(sb_dataset_size(ds) == 0);
         MT_EXPECT(sb_dataset_capacity(ds) == (k == 0 ? 0u : 40u));
         MT_EXPECT_MSG(sb_dataset_nfields(ds) == NTRACE, "%s: %zu fields", blank[k],
                       sb_dataset_nfields(ds));
         for (size_t i = 0; i < sb_dataset_nfields(ds) && i < NTRACE; i++) {
             sb_field_info info;
-            MT_EXPECT_OK(sb_dataset_field_info(ds, i, &info));
+            MT_EXPECT_OK(sb_dataset_field_info(&info, ds, i));
             MT_EXPECT(strcmp(info.name, TRACE[i].name) == 0 && !info.defined);
         }
         if (k == 1) {
             /* The never-written copy is still a usable dataset. */
             uint64_t mine = mt_rank == 0 ? 2 : 1;
             sb_array *cols = mt_columns(TRACE, NTRACE, mt_exscan_u64(mine), mine, 0);
-            MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+            MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
             mt_columns_free(cols, NTRACE);
             mt_check_rows(ds, TRACE, NTRACE, 0, (uint64_t)mt_nranks + 1, 0);
         }
@@ -338,7 +336,7 @@ static int open_aligned(sb_store **st, const char *name, sb_open_mode mode, uint
     char path[640];
     mt_path(path, sizeof path, name);
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = MPI_COMM_WORLD;
     opts.alignment = align;
     opts.alignment_threshold = 1;
@@ -351,8 +349,8 @@ START_TEST(test_alignment)
     sb_store *src = NULL, *dst = NULL;
     MT_REQUIRE_OK(mt_open(&src, "source", SB_READ));
     MT_REQUIRE_OK(open_aligned(&dst, "aligned", SB_CREATE_TRUNCATE, 4096));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, "a7", true, 37));
-    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, "a256", false, 256));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "a7", .shrink = true, .chunk_size = 37}));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "src", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "a256", .shrink = false, .chunk_size = 256}));
     check_copy(dst, "a7", SRC_SIZE, SRC_SIZE, true);
     MT_EXPECT_OK(sb_store_close(src));
 
@@ -364,14 +362,14 @@ START_TEST(test_alignment)
     char ppath[640];
     mt_path(ppath, sizeof ppath, "unaligned");
     sb_store_options popts;
-    sb_store_options_init(&popts);
+    sb_store_options_init(&popts, SB_STORE_OPTIONS_VERSION);
     popts.comm = MPI_COMM_WORLD;
     popts.info = info;
     sb_store *plain = NULL;
     int prc = sb_store_open(&plain, ppath, SB_CREATE_TRUNCATE, &popts);
     MPI_Info_free(&info); /* the store keeps its own copy */
     MT_REQUIRE(prc == 0);
-    MT_EXPECT_OK(sb_store_export_dataset(dst, "a256", plain, "back", true, 13));
+    MT_EXPECT_OK(sb_store_export_dataset(dst, "a256", plain, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "back", .shrink = true, .chunk_size = 13}));
     check_copy(plain, "back", SRC_SIZE, SRC_SIZE, true);
     MT_EXPECT_OK(sb_store_close(plain));
     MT_EXPECT_OK(sb_store_close(dst));

@@ -78,7 +78,7 @@ static void write_source(sb_dataset *ds, uint64_t rows)
         if (before < left)
             mine = left - before < CHUNK_ROWS ? left - before : CHUNK_ROWS;
         sb_array *cols = mt_columns(FIELDS, 2, done + before, mine, 0);
-        MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+        MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
         mt_columns_free(cols, 2);
         done = sb_dataset_size(ds);
         MT_REQUIRE(done > 0);
@@ -99,12 +99,12 @@ START_TEST(test_export_memory_bounded)
     MT_REQUIRE(sb_dataset_size(ds) == DATASET_ROWS);
     MT_EXPECT_OK(sb_dataset_close(ds));
     /* The first export pays for one-time set-up (MPI-IO buffers, HDF5 caches). */
-    MT_EXPECT_OK(sb_store_export_dataset(src, "warmup", dst, NULL, true, CHUNK_ROWS));
+    MT_EXPECT_OK(sb_store_export_dataset(src, "warmup", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = CHUNK_ROWS}));
 
     uint64_t before = peak_rss();
     MT_EXPECT_MSG(before > 0, "no VmHWM in /proc/self/status");
     double t0 = MPI_Wtime();
-    int rc = sb_store_export_dataset(src, "big", dst, "copy", true, CHUNK_ROWS);
+    int rc = sb_store_export_dataset(src, "big", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = "copy", .shrink = true, .chunk_size = CHUNK_ROWS});
     double seconds = MPI_Wtime() - t0;
     uint64_t growth = peak_rss() - before;
     MT_EXPECT_MSG(rc == 0, "export: %s", sb_last_error_message());
@@ -130,7 +130,7 @@ START_TEST(test_export_memory_bounded)
                   (unsigned long long)probe);
 
     /* The copy is right, checked in slices to stay within the same bound. */
-    MT_REQUIRE_OK(sb_store_load_dataset(dst, "copy", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, dst, "copy"));
     MT_EXPECT(sb_dataset_size(ds) == DATASET_ROWS);
     for (uint64_t s = (uint64_t)mt_rank * CHUNK_ROWS; s < DATASET_ROWS;
          s += (uint64_t)mt_nranks * CHUNK_ROWS)

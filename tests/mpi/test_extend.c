@@ -23,7 +23,7 @@ static uint64_t extend_round(sb_dataset *ds, const mt_field *fields, size_t nfie
     uint64_t offset = before + mt_exscan_u64(mine);
     uint64_t total = mt_sum_u64(mine);
     sb_array *cols = use_null ? NULL : mt_columns(fields, nfields, offset, mine, seed);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
     mt_columns_free(cols, nfields);
     uint64_t after = sb_dataset_size(ds);
     MT_EXPECT_MSG(after == before + total, "size %llu after extend, wanted %llu",
@@ -32,7 +32,7 @@ static uint64_t extend_round(sb_dataset *ds, const mt_field *fields, size_t nfie
                   (unsigned long long)after);
     if (total > 0) {
         sb_write_report rep;
-        sb_dataset_last_write(ds, &rep);
+        sb_dataset_last_write(&rep, ds);
         MT_EXPECT_MSG(rep.valid, "no write report after a parallel extend");
         /* HDF5 1.10 reports a collective write even on one rank: what the
          * store asked for is what happened, nothing fell back silently. */
@@ -65,7 +65,7 @@ START_TEST(test_uneven_counts)
     MT_EXPECT_OK(sb_store_close(st));
 
     MT_REQUIRE_OK(mt_open(&st, "uneven", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "traces", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "traces"));
     MT_EXPECT(sb_dataset_size(ds) == want);
     MT_EXPECT(sb_dataset_capacity(ds) == 1000);
     mt_check_rows(ds, TRACE, NTRACE, 0, want, 0);
@@ -171,7 +171,7 @@ START_TEST(test_dtypes_and_shapes)
         };
         char name[64];
         snprintf(name, sizeof name, "dt/%s", sb_dtype_name(dt));
-        MT_REQUIRE_OK(sb_store_load_dataset(st, name, &ds));
+        MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, name));
         uint64_t want = mt_sum_u64((uint64_t)mt_rank + 1 + (mt_rank % 2 ? 0 : 2));
         MT_EXPECT(sb_dataset_size(ds) == want);
         mt_check_rows(ds, f, 4, 0, want, (unsigned)k);
@@ -189,7 +189,7 @@ static void write_sentinel(sb_dataset *ds, const mt_field *f, size_t nf, uint64_
 {
     if (mt_rank == 0 && to > from) {
         sb_array *cols = mt_columns(f, nf, from, to - from, 77);
-        MT_EXPECT_OK(sb_dataset_write_at(ds, from, cols));
+        MT_EXPECT_OK(sb_dataset_write_at(ds, from, sb_dataset_nfields(ds), cols));
         mt_columns_free(cols, nf);
     }
     MPI_Barrier(MPI_COMM_WORLD);
@@ -220,7 +220,7 @@ START_TEST(test_overflow_full)
 
     uint64_t off = first + mt_exscan_u64((uint64_t)mt_rank + 1);
     sb_array *cols = mt_columns(TRACE, NTRACE, off, (uint64_t)mt_rank + 1, 0);
-    int rc = sb_dataset_extend(ds, cols);
+    int rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
     mt_columns_free(cols, NTRACE);
     expect_same_error(rc, SB_ERR_FULL, "fullset");
     MT_EXPECT(sb_dataset_size(ds) == first);
@@ -228,7 +228,7 @@ START_TEST(test_overflow_full)
     /* One rank alone overflows while the others pass nothing. */
     uint64_t big = mt_rank == mt_nranks - 1 ? cap : 0;
     cols = mt_columns(TRACE, NTRACE, 0, big, 5);
-    rc = sb_dataset_extend(ds, (big || mt_rank % 2 == 0) ? cols : NULL);
+    rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), (big || mt_rank % 2 == 0) ? cols : NULL);
     mt_columns_free(cols, NTRACE);
     expect_same_error(rc, SB_ERR_FULL, NULL);
     MT_EXPECT(sb_dataset_size(ds) == first);
@@ -244,7 +244,7 @@ START_TEST(test_overflow_full)
     extend_round(ds, TRACE, NTRACE, mt_rank == 0 ? cap - (n - 1) : 1, false, 3);
     MT_EXPECT(sb_dataset_size(ds) == cap);
     cols = mt_columns(TRACE, NTRACE, 0, 1, 3);
-    rc = sb_dataset_extend(ds, mt_rank == 0 ? cols : NULL);
+    rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), mt_rank == 0 ? cols : NULL);
     mt_columns_free(cols, NTRACE);
     expect_same_error(rc, SB_ERR_FULL, NULL);
     mt_check_rows(ds, TRACE, NTRACE, 0, cap, 3);
@@ -270,19 +270,19 @@ START_TEST(test_mismatched_types)
         if (mt_rank == last)
             f[2].dtype = SB_FLOAT32;
         sb_array *cols = mt_columns(f, NTRACE, 0, 2, 0);
-        int rc = sb_dataset_extend(ds, cols);
+        int rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
         mt_columns_free(cols, NTRACE);
         expect_same_error(rc, SB_ERR_TYPE, NULL);
         MT_EXPECT(sb_dataset_size(ds) == 0);
         sb_field_info info;
-        MT_EXPECT_OK(sb_dataset_field_info(ds, 2, &info));
+        MT_EXPECT_OK(sb_dataset_field_info(&info, ds, 2));
         MT_EXPECT_MSG(!info.defined, "a refused first extend defined field %s", info.name);
         /* The same with another row shape. */
         memcpy(f, TRACE, sizeof f);
         if (mt_rank == last)
             f[0].row_shape[0] = 49;
         cols = mt_columns(f, NTRACE, 0, 1, 0);
-        rc = sb_dataset_extend(ds, cols);
+        rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
         mt_columns_free(cols, NTRACE);
         expect_same_error(rc, SB_ERR_TYPE, NULL);
         MT_EXPECT(sb_dataset_size(ds) == 0);
@@ -314,7 +314,7 @@ START_TEST(test_mismatched_types)
             g->row_shape[1] = 1;
         }
         sb_array *cols = mt_columns(f, NTRACE, size, 2, 9);
-        int rc = sb_dataset_extend(ds, cols);
+        int rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
         mt_columns_free(cols, NTRACE);
         expect_same_error(rc, SB_ERR_TYPE, NULL);
         MT_EXPECT_MSG(sb_dataset_size(ds) == size, "case %zu changed the size", c);

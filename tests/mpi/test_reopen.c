@@ -71,7 +71,7 @@ static int32_t *expected_writers(int n)
 static void write_file(const char *path)
 {
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = MPI_COMM_WORLD;
     sb_store *st = NULL;
     MT_REQUIRE_OK(sb_store_open(&st, path, SB_CREATE_TRUNCATE, &opts));
@@ -80,12 +80,11 @@ static void write_file(const char *path)
         names[i] = FIELDS[i].name;
     names[NGEN] = "writer";
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_create_dataset(st, "aes/traces", 10 + total_rows(mt_nranks), NALL,
-                                          names, &ds));
+    MT_REQUIRE_OK(sb_store_create_dataset(&ds, st, "aes/traces", 10 + total_rows(mt_nranks), NALL, names));
     int32_t *w = NULL;
     uint64_t mine = (uint64_t)mt_rank * 3 + 1;
     sb_array *cols = columns(mt_exscan_u64(mine), mine, &w);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
     free_columns(cols, w);
 
     /* Appends, rank 0 without a row; the row is a column of one, sliced. */
@@ -95,13 +94,14 @@ static void write_file(const char *path)
         memmove(cols[i].shape, cols[i].shape + 1, (SB_MAX_DIMS - 1) * sizeof cols[i].shape[0]);
         cols[i].ndim--;
     }
-    MT_EXPECT_OK(sb_dataset_append(ds, mt_rank > 0 ? cols : NULL));
+    MT_EXPECT_OK(sb_dataset_append(ds, sb_dataset_nfields(ds), mt_rank > 0 ? cols : NULL));
     free_columns(cols, w);
 
-    size = sb_dataset_size(ds);
+    /* The appended rows are buffered; the extend writes them first. */
+    size = sb_dataset_size(ds) + mt_sum_u64(sb_dataset_pending_rows(ds));
     mine = (uint64_t)(mt_nranks - mt_rank);
     cols = columns(size + mt_exscan_u64(mine), mine, &w);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
     free_columns(cols, w);
     MT_EXPECT(sb_dataset_size(ds) == total_rows(mt_nranks));
 
@@ -131,32 +131,32 @@ static void check_dataset(sb_dataset *ds, int n)
         MT_EXPECT(strcmp(sb_dataset_field(ds, (size_t)i), FIELDS[i].name) == 0);
     mt_check_rows(ds, FIELDS, NGEN, 0, total, 0);
     int32_t *want = expected_writers(n), *got = calloc(total, sizeof *got);
-    MT_EXPECT_OK(sb_dataset_read(ds, "writer", 0, total, got));
+    MT_EXPECT_OK(sb_dataset_read(got, ds, "writer", 0, total));
     MT_EXPECT_MSG(memcmp(want, got, total * sizeof *got) == 0, "rows are not in rank order");
     free(want);
     free(got);
     void *data = NULL;
     size_t len = 0;
-    MT_EXPECT_OK(sb_dataset_get_asset_bytes(ds, "raw", &data, &len));
+    MT_EXPECT_OK(sb_dataset_get_asset_bytes(&data, &len, ds, "raw"));
     MT_EXPECT(len == 11 && data && memcmp(data, "\x00\x01\x02secbench", 11) == 0);
     sb_free(data);
     cJSON *j = NULL;
-    MT_EXPECT_OK(sb_dataset_get_json_asset(ds, "conf", &j));
+    MT_EXPECT_OK(sb_dataset_get_json_asset(&j, ds, "conf"));
     MT_EXPECT(j && cJSON_GetObjectItem(j, "ranks") &&
               cJSON_GetObjectItem(j, "ranks")->valueint == n);
     cJSON_Delete(j);
     sb_array arr;
     memset(&arr, 0, sizeof arr);
-    MT_EXPECT_OK(sb_dataset_get_asset_array(ds, "coef", &arr));
+    MT_EXPECT_OK(sb_dataset_get_asset_array(&arr, ds, "coef"));
     MT_EXPECT(arr.dtype == SB_FLOAT32 && arr.ndim == 2 && arr.shape[0] == 3);
-    sb_array_release(&arr);
+    sb_free(arr.data);
 }
 
 /* Open on `comm` (MPI_COMM_NULL: serial) and check; collective on comm. */
 static void check_file(const char *path, MPI_Comm comm, int n)
 {
     sb_store_options opts;
-    sb_store_options_init(&opts);
+    sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     opts.comm = comm;
     sb_store *st = NULL;
     int rc = sb_store_open(&st, path, SB_READ, &opts);
@@ -165,7 +165,7 @@ static void check_file(const char *path, MPI_Comm comm, int n)
         return;
     MT_EXPECT(sb_store_is_parallel(st) == (comm != MPI_COMM_NULL));
     sb_dataset *ds = NULL;
-    rc = sb_store_load_dataset(st, "aes/traces", &ds);
+    rc = sb_store_load_dataset(&ds, st, "aes/traces");
     MT_EXPECT_MSG(rc == 0, "load: %s", sb_last_error_message());
     if (rc == 0) {
         check_dataset(ds, n);
@@ -212,7 +212,7 @@ START_TEST(test_written_serially_grown_in_parallel)
             MT_EXPECT_OK(mt_create(st, "s", 200, FIELDS, NGEN, &ds));
         if (ds) {
             sb_array *cols = mt_columns(FIELDS, NGEN, 0, first, 0);
-            MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+            MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
             mt_columns_free(cols, NGEN);
             MT_EXPECT_OK(sb_dataset_add_asset_bytes(ds, "note", "serial", 6, false));
             MT_EXPECT_OK(sb_dataset_close(ds));
@@ -224,12 +224,12 @@ START_TEST(test_written_serially_grown_in_parallel)
     sb_store *st = NULL;
     MT_REQUIRE_OK(mt_open(&st, "serial", SB_READ_WRITE));
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "s", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "s"));
     MT_EXPECT(sb_dataset_size(ds) == first);
     mt_check_rows(ds, FIELDS, NGEN, 0, first, 0);
     uint64_t mine = (uint64_t)mt_rank + 2;
     sb_array *cols = mt_columns(FIELDS, NGEN, first + mt_exscan_u64(mine), mine, 0);
-    MT_EXPECT_OK(sb_dataset_extend(ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(ds, sb_dataset_nfields(ds), cols));
     mt_columns_free(cols, NGEN);
     uint64_t size = first + mt_sum_u64(mine);
     MT_EXPECT(sb_dataset_size(ds) == size);
@@ -238,7 +238,7 @@ START_TEST(test_written_serially_grown_in_parallel)
     if (mt_rank == 0) {
         MT_EXPECT_OK(sb_store_open(&st, path, SB_READ, NULL));
         if (st) {
-            MT_EXPECT_OK(sb_store_load_dataset(st, "s", &ds));
+            MT_EXPECT_OK(sb_store_load_dataset(&ds, st, "s"));
             if (ds) {
                 MT_EXPECT(sb_dataset_size(ds) == size);
                 mt_check_rows(ds, FIELDS, NGEN, 0, size, 0);

@@ -30,14 +30,14 @@ static uint64_t write_slices(sb_dataset *ds)
     uint64_t len = mt_rank == mt_nranks - 1 ? SLICE - 3 : SLICE;
     if (mt_rank == 0) {
         sb_array *b = mt_columns(TRACE, NTRACE, start + 4, len - 4, 0);
-        MT_EXPECT_OK(sb_dataset_write_at(ds, start + 4, b));
+        MT_EXPECT_OK(sb_dataset_write_at(ds, start + 4, sb_dataset_nfields(ds), b));
         mt_columns_free(b, NTRACE);
         sb_array *a = mt_columns(TRACE, NTRACE, start, 4, 0);
-        MT_EXPECT_OK(sb_dataset_write_at(ds, start, a));
+        MT_EXPECT_OK(sb_dataset_write_at(ds, start, sb_dataset_nfields(ds), a));
         mt_columns_free(a, NTRACE);
     } else {
         sb_array *a = mt_columns(TRACE, NTRACE, start, len, 0);
-        MT_EXPECT_OK(sb_dataset_write_at(ds, start, a));
+        MT_EXPECT_OK(sb_dataset_write_at(ds, start, sb_dataset_nfields(ds), a));
         mt_columns_free(a, NTRACE);
     }
     MT_EXPECT_MSG(sb_dataset_size(ds) == 0, "write_at changed the size to %llu",
@@ -55,7 +55,7 @@ START_TEST(test_write_at_commit)
 
     /* Before define_field there is no dtype to write with. */
     sb_array *early = mt_columns(TRACE, NTRACE, 0, 1, 0);
-    int rc = sb_dataset_write_at(ds, (uint64_t)mt_rank, early);
+    int rc = sb_dataset_write_at(ds, (uint64_t)mt_rank, sb_dataset_nfields(ds), early);
     mt_columns_free(early, NTRACE);
     MT_EXPECT_MSG(rc < 0, "write_at before the fields are defined returned %d", rc);
 
@@ -70,7 +70,7 @@ START_TEST(test_write_at_commit)
     uint64_t end = write_slices(ds);
     /* A write past the capacity fails locally and changes nothing. */
     sb_array *over = mt_columns(TRACE, NTRACE, cap - 1, 2, 5);
-    rc = sb_dataset_write_at(ds, cap - 1, over);
+    rc = sb_dataset_write_at(ds, cap - 1, sb_dataset_nfields(ds), over);
     mt_columns_free(over, NTRACE);
     MT_EXPECT_MSG(rc < 0, "write_at of rows [cap-1, cap+1) returned %d", rc);
 
@@ -89,7 +89,7 @@ START_TEST(test_write_at_commit)
 
     /* The size was written to the file; check from a fresh parallel open. */
     MT_REQUIRE_OK(mt_open(&st, "slices", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "s", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "s"));
     MT_EXPECT(sb_dataset_size(ds) == want);
     MT_EXPECT(sb_dataset_capacity(ds) == cap);
     mt_check_rows(ds, TRACE, NTRACE, 0, want, 0);
@@ -108,7 +108,7 @@ static sb_store *make_filled(const char *name, uint64_t n, sb_dataset **ds)
     uint64_t per = n / (uint64_t)mt_nranks;
     uint64_t mine = mt_rank == mt_nranks - 1 ? n - per * (uint64_t)(mt_nranks - 1) : per;
     sb_array *cols = mt_columns(TRACE, NTRACE, per * (uint64_t)mt_rank, mine, 0);
-    MT_EXPECT_OK(sb_dataset_extend(*ds, cols));
+    MT_EXPECT_OK(sb_dataset_extend(*ds, sb_dataset_nfields(*ds), cols));
     mt_columns_free(cols, NTRACE);
     MT_REQUIRE(sb_dataset_size(*ds) == n);
     return st;
@@ -128,19 +128,19 @@ START_TEST(test_independent_reads)
         mt_check_rows(ds, TRACE, NTRACE, s, (n - s) < 7 ? n - s : 7, 0);
 
     int16_t buf[2 * 32];
-    int rc = sb_dataset_read(ds, "samples", n - 1, 2, buf);
+    int rc = sb_dataset_read(buf, ds, "samples", n - 1, 2);
     MT_EXPECT_MSG(rc == SB_ERR_INVALID, "read past the size: %s", sb_error_name(rc));
-    rc = sb_dataset_read(ds, "nope", 0, 1, buf);
+    rc = sb_dataset_read(buf, ds, "nope", 0, 1);
     MT_EXPECT_MSG(rc == SB_ERR_NOT_FOUND, "read of a missing field: %s", sb_error_name(rc));
 
     sb_array all;
     memset(&all, 0, sizeof all);
-    MT_EXPECT_OK(sb_dataset_get(ds, "key", &all));
+    MT_EXPECT_OK(sb_dataset_get(&all, ds, 1, (const char *[]){"key"}));
     MT_EXPECT(all.dtype == SB_UINT8 && all.ndim == 3 && all.shape[0] == n &&
               all.shape[1] == 4 && all.shape[2] == 4);
     if (all.data)
         MT_EXPECT(mt_mismatches(SB_UINT8, all.data, 0, n, 16, 1) == 0);
-    sb_array_release(&all);
+    sb_free(all.data);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
     mt_end();
@@ -164,7 +164,7 @@ START_TEST(test_read_all)
             uint64_t elems = mt_row_elems(&TRACE[i]);
             size_t bytes = (size_t)(count * elems * sb_dtype_size(TRACE[i].dtype));
             void *buf = malloc(bytes ? bytes : 1);
-            int rc = sb_dataset_read_all(ds, TRACE[i].name, start, count, buf);
+            int rc = sb_dataset_read_all(buf, ds, TRACE[i].name, start, count);
             MT_EXPECT_MSG(rc == 0, "read_all %s round %d: %s", TRACE[i].name, round,
                           sb_last_error_message());
             uint64_t bad = rc == 0 ? mt_mismatches(TRACE[i].dtype, buf, start, count, elems,
@@ -189,16 +189,16 @@ START_TEST(test_read_only_store_reads)
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
     MT_REQUIRE_OK(mt_open(&st, "roreads", SB_READ));
-    MT_REQUIRE_OK(sb_store_load_dataset(st, "r", &ds));
+    MT_REQUIRE_OK(sb_store_load_dataset(&ds, st, "r"));
     uint64_t start = (uint64_t)mt_rank * 5, count = mt_rank == 1 ? 0 : 11;
     int16_t *buf = malloc(11 * 32 * sizeof *buf);
-    MT_EXPECT_OK(sb_dataset_read_all(ds, "samples", start, count, buf));
+    MT_EXPECT_OK(sb_dataset_read_all(buf, ds, "samples", start, count));
     MT_EXPECT(mt_mismatches(SB_INT16, buf, start, count, 32, 0) == 0);
     free(buf);
     mt_check_rows(ds, TRACE, NTRACE, 0, 64, 0);
     /* Writes to a read-only store fail everywhere. */
     sb_array *cols = mt_columns(TRACE, NTRACE, 64, 1, 0);
-    int rc = sb_dataset_extend(ds, cols);
+    int rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
     mt_columns_free(cols, NTRACE);
     MT_EXPECT_MSG(rc == SB_ERR_READ_ONLY || rc == SB_ERR_FULL, "extend on a read-only store: %s",
                   sb_error_name(rc));

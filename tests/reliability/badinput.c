@@ -116,7 +116,7 @@ static int read_field(sb_dataset *ds, const sb_field_info *fi, uint64_t size, ui
     int rc = 0;
     for (uint64_t start = 0; start < size && rc == 0; start += per) {
         uint64_t n = size - start < per ? size - start : per;
-        rc = sb_dataset_read(ds, fi->name, start, n, buf);
+        rc = sb_dataset_read(buf, ds, fi->name, start, n);
         if (rc == 0)
             h = fnv1a(buf, n * fi->row_bytes, h);
     }
@@ -140,7 +140,7 @@ static void check_fields(sb_dataset *ds, const char *dsname, const cJSON *exp)
         FAIL("%s: sb_dataset_field(n) is not NULL", dsname);
     for (size_t i = 0; i < n; i++) {
         sb_field_info fi;
-        int rc = sb_dataset_field_info(ds, i, &fi);
+        int rc = sb_dataset_field_info(&fi, ds, i);
         if (rc) {
             FAIL("%s: field_info(%zu): %s %s", dsname, i, code_name(rc), sb_last_error_message());
             continue;
@@ -154,7 +154,7 @@ static void check_fields(sb_dataset *ds, const char *dsname, const cJSON *exp)
         const cJSON *rexp = cJSON_GetObjectItemCaseSensitive(reads, fi.name);
         if (rexp) {
             if (!fi.defined)
-                rc = sb_dataset_read(ds, fi.name, 0, 0, NULL);
+                rc = sb_dataset_read(NULL, ds, fi.name, 0, 0);
             expect(what, rexp, rc, NULL);
             continue;
         }
@@ -189,7 +189,7 @@ static void check_fields(sb_dataset *ds, const char *dsname, const cJSON *exp)
         /* Rows at or past the size are not data: refused, never read. */
         if (fi.defined && fi.row_bytes) {
             unsigned char *one = malloc(fi.row_bytes);
-            rc = one ? sb_dataset_read(ds, fi.name, size, 1, one) : SB_ERR_NOMEM;
+            rc = one ? sb_dataset_read(one, ds, fi.name, size, 1) : SB_ERR_NOMEM;
             if (rc != SB_ERR_INVALID)
                 FAIL("%s: reading row %llu (= size) gave %s, expected SB_ERR_INVALID", what,
                      (unsigned long long)size, code_name(rc));
@@ -201,16 +201,16 @@ static void check_fields(sb_dataset *ds, const char *dsname, const cJSON *exp)
         }
         sb_array whole;
         memset(&whole, 0, sizeof whole);
-        rc = sb_dataset_get(ds, fi.name, &whole);
+        rc = sb_dataset_get(&whole, ds, 1, (const char *[]){fi.name});
         if (rc)
             FAIL("%s: sb_dataset_get: %s %s", what, code_name(rc), sb_last_error_message());
         else if (whole.ndim != fi.row_ndim + 1 || whole.shape[0] != size)
             FAIL("%s: sb_dataset_get shape (ndim %d, %llu rows)", what, whole.ndim,
                  (unsigned long long)whole.shape[0]);
-        sb_array_release(&whole);
+        sb_free(whole.data);
     }
     size_t idx;
-    int rc = sb_dataset_field_index(ds, "no such field", &idx);
+    int rc = sb_dataset_field_index(&idx, ds, "no such field");
     if (rc != SB_ERR_NOT_FOUND)
         FAIL("%s: field_index of a missing field gave %s", dsname, code_name(rc));
 }
@@ -221,7 +221,7 @@ static void check_assets(sb_dataset *ds, const char *dsname, const cJSON *exp)
     char **names = NULL;
     size_t count = 0;
     char what[1400];
-    int rc = sb_dataset_asset_names(ds, &names, &count);
+    int rc = sb_dataset_asset_names(&names, &count, ds);
     if (rc) {
         FAIL("%s: asset_names: %s %s", dsname, code_name(rc), sb_last_error_message());
         return;
@@ -236,7 +236,7 @@ static void check_assets(sb_dataset *ds, const char *dsname, const cJSON *exp)
         void *data = NULL;
         size_t len = 0;
         snprintf(what, sizeof what, "%s: asset %s bytes", dsname, names[i]);
-        rc = sb_dataset_get_asset_bytes(ds, names[i], &data, &len);
+        rc = sb_dataset_get_asset_bytes(&data, &len, ds, names[i]);
         const cJSON *codes = cJSON_GetObjectItemCaseSensitive(aexp, "bytes");
         if (codes)
             expect(what, codes, rc, words);
@@ -249,7 +249,7 @@ static void check_assets(sb_dataset *ds, const char *dsname, const cJSON *exp)
 
         cJSON *json = NULL;
         snprintf(what, sizeof what, "%s: asset %s as JSON", dsname, names[i]);
-        rc = sb_dataset_get_json_asset(ds, names[i], &json);
+        rc = sb_dataset_get_json_asset(&json, ds, names[i]);
         expect(what, cJSON_GetObjectItemCaseSensitive(aexp, "json"), rc, words);
         if (rc == 0 && !json)
             FAIL("%s: OK but no document", what);
@@ -258,18 +258,18 @@ static void check_assets(sb_dataset *ds, const char *dsname, const cJSON *exp)
         sb_array arr;
         memset(&arr, 0, sizeof arr);
         snprintf(what, sizeof what, "%s: asset %s as array", dsname, names[i]);
-        rc = sb_dataset_get_asset_array(ds, names[i], &arr);
+        rc = sb_dataset_get_asset_array(&arr, ds, names[i]);
         codes = cJSON_GetObjectItemCaseSensitive(aexp, "array");
         if (codes)
             expect(what, codes, rc, words);
         else if (rc)
             FAIL("%s: %s %s", what, code_name(rc), sb_last_error_message());
-        sb_array_release(&arr);
+        sb_free(arr.data);
     }
-    sb_strings_free(names, count);
+    sb_free(names);
     void *data = NULL;
     size_t len = 0;
-    rc = sb_dataset_get_asset_bytes(ds, "no such asset", &data, &len);
+    rc = sb_dataset_get_asset_bytes(&data, &len, ds, "no such asset");
     if (rc != SB_ERR_NOT_FOUND)
         FAIL("%s: a missing asset gave %s", dsname, code_name(rc));
     if (rc == 0)
@@ -286,7 +286,7 @@ static void check_dataset(sb_store *st, const char *name, const cJSON *exp)
     snprintf(what, sizeof what, "load %.1100s", name);
     sb_dataset *ds = NULL;
     sb_clear_error();
-    int rc = sb_store_load_dataset(st, name, &ds);
+    int rc = sb_store_load_dataset(&ds, st, name);
     expect(what, cJSON_GetObjectItemCaseSensitive(exp, "load"), rc,
            cJSON_GetObjectItemCaseSensitive(exp, "message"));
     if (rc == 0 && !ds)
@@ -325,7 +325,7 @@ static void check_listing(sb_store *st, const cJSON *entry)
 {
     char **names = NULL;
     size_t count = 0;
-    int rc = sb_store_dataset_names(st, &names, &count);
+    int rc = sb_store_dataset_names(&names, &count, st);
     if (!expect("dataset_names", cJSON_GetObjectItemCaseSensitive(entry, "list"), rc, NULL) ||
         rc != 0)
         return;
@@ -357,13 +357,13 @@ static void check_listing(sb_store *st, const cJSON *entry)
     /* Whatever is listed loads as the manifest says (OK when it is silent). */
     for (size_t i = 0; i < count; i++) {
         bool exists = false;
-        rc = sb_store_has_dataset(st, names[i], &exists);
+        rc = sb_store_has_dataset(&exists, st, names[i]);
         if (rc || !exists)
             FAIL("has_dataset(%s) = %s/%d for a listed name", names[i], code_name(rc), exists);
         if (!cJSON_GetObjectItemCaseSensitive(dsets, names[i]))
             check_dataset(st, names[i], NULL);
     }
-    sb_strings_free(names, count);
+    sb_free(names);
 }
 
 static void check_file(const char *dir, const cJSON *entry)

@@ -66,7 +66,7 @@ static int open_store(sb_store **st, const char *dir, const char *name, sb_open_
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = serial ? MPI_COMM_NULL : MPI_COMM_WORLD;
     return sb_store_open(st, path, mode, &o);
 }
@@ -94,7 +94,7 @@ static int extend(sb_dataset *ds, int tag)
     uint64_t sh1[1] = {n}, sh2[2] = {n, SAMPLES};
     sb_array_wrap(&cols[0], SB_UINT64, 1, sh1, index);
     sb_array_wrap(&cols[1], SB_INT8, 2, sh2, s);
-    return sb_dataset_extend(ds, cols);
+    return sb_dataset_extend(ds, 2, cols);
 }
 
 static uint64_t rows_per_extend(void)
@@ -105,7 +105,7 @@ static uint64_t rows_per_extend(void)
 static int create(sb_store *st, sb_dataset **ds)
 {
     const char *fields[] = {"index", "samples"};
-    return sb_store_create_dataset(st, "traces", 64 * (uint64_t)nranks, 2, fields, ds);
+    return sb_store_create_dataset(ds, st, "traces", 64 * (uint64_t)nranks, 2, fields);
 }
 
 /* Reads every row below the size and checks it (rank 0 reads all). */
@@ -117,7 +117,7 @@ static void verify(const char *dir, const char *name, int tag, uint64_t at_least
     CHECK(rc == 0, "%s/%s does not reopen: %s", dir, name, sb_error_name(rc));
     if (rc)
         return;
-    rc = sb_store_load_dataset(st, "traces", &ds);
+    rc = sb_store_load_dataset(&ds, st, "traces");
     CHECK(rc == 0, "%s/%s: traces does not load", dir, name);
     if (rc == 0) {
         uint64_t size = sb_dataset_size(ds);
@@ -127,7 +127,7 @@ static void verify(const char *dir, const char *name, int tag, uint64_t at_least
         int8_t s[SAMPLES];
         uint64_t bad = 0;
         for (uint64_t i = 0; rank == 0 && i < size; i++) {
-            if (sb_dataset_read(ds, "index", i, 1, index) || sb_dataset_read(ds, "samples", i, 1, s)) {
+            if (sb_dataset_read(index, ds, "index", i, 1) || sb_dataset_read(s, ds, "samples", i, 1)) {
                 bad++;
                 continue;
             }

@@ -71,15 +71,15 @@ static void null_types_and_errors(void)
     sb_array a;
     uint64_t shape[2] = {2, 3};
     int x[6] = {0};
-    CODE(sb_open_mode_parse(NULL, &m), INV);
-    CODE(sb_open_mode_parse("r", NULL), INV);
-    CODE(sb_open_mode_parse("rw", &m), INV);
-    CODE(sb_open_mode_parse("", &m), INV);
+    CODE(sb_open_mode_parse(&m, NULL), INV);
+    CODE(sb_open_mode_parse(NULL, "r"), INV);
+    CODE(sb_open_mode_parse(&m, "rw"), INV);
+    CODE(sb_open_mode_parse(&m, ""), INV);
     TRUE_(sb_open_mode_string((sb_open_mode)42) == NULL);
-    CODE(sb_dtype_parse(NULL, &dt), INV);
-    CODE(sb_dtype_parse("int8", NULL), INV);
-    CODE(sb_dtype_parse("int128", &dt), INV);
-    CODE(sb_dtype_parse("float16", &dt), INV);
+    CODE(sb_dtype_parse(&dt, NULL), INV);
+    CODE(sb_dtype_parse(NULL, "int8"), INV);
+    CODE(sb_dtype_parse(&dt, "int128"), INV);
+    CODE(sb_dtype_parse(&dt, "float128"), INV);
     TRUE_(sb_dtype_size((sb_dtype)99) == 0);
     TRUE_(sb_dtype_name((sb_dtype)99) == NULL);
     TRUE_(sb_dtype_name((sb_dtype)-1) == NULL);
@@ -90,11 +90,9 @@ static void null_types_and_errors(void)
     CODE(sb_array_wrap(&a, (sb_dtype)99, 2, shape, x), INV);
     TRUE_(sb_array_count(NULL) == 0);
     TRUE_(sb_array_nbytes(NULL) == 0);
-    sb_array_release(NULL);
-    sb_strings_free(NULL, 0);
     sb_free(NULL);
-    sb_store_options_init(NULL);
-    sb_export_options_init(NULL);
+    sb_store_options_init(NULL, SB_STORE_OPTIONS_VERSION);
+    sb_export_options_init(NULL, SB_EXPORT_OPTIONS_VERSION);
     TRUE_(strcmp(sb_error_name(12345), "SB_ERR_UNKNOWN") == 0);
     TRUE_(sb_last_error_message() != NULL);
 }
@@ -110,7 +108,7 @@ static void null_store(const char *dir)
     CODE(sb_store_open(&st, "", SB_CREATE_TRUNCATE, NULL), INV);
     TRUE_(st == NULL);
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.version = 9999; /* options from a future header */
     EITHER(sb_store_open(&st, path, SB_CREATE_TRUNCATE, &o), INV, 0);
     if (st)
@@ -131,39 +129,37 @@ static void null_store(const char *dir)
     CODE(sb_store_open(&st, path, SB_CREATE_TRUNCATE, NULL), 0);
     if (!st)
         return;
-    CODE(sb_store_create_dataset(NULL, "d", 10, 2, fields, &ds), INV);
-    CODE(sb_store_create_dataset(st, NULL, 10, 2, fields, &ds), INV);
-    CODE(sb_store_create_dataset(st, "", 10, 2, fields, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 2, NULL, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 0, fields, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 2, dup, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 2, withnull, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 2, empty, &ds), INV);
-    CODE(sb_store_create_dataset(st, "d", 10, 2, fields, NULL), INV);
+    CODE(sb_store_create_dataset(&ds, NULL, "d", 10, 2, fields), INV);
+    CODE(sb_store_create_dataset(&ds, st, NULL, 10, 2, fields), INV);
+    CODE(sb_store_create_dataset(&ds, st, "", 10, 2, fields), INV);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 2, NULL), INV);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 0, fields), INV);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 2, dup), INV);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 2, withnull), INV);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 2, empty), INV);
+    CODE(sb_store_create_dataset(NULL, st, "d", 10, 2, fields), INV);
     TRUE_(ds == NULL);
     bool exists = true;
-    CODE(sb_store_has_dataset(st, "d", &exists), 0);
+    CODE(sb_store_has_dataset(&exists, st, "d"), 0);
     TRUE_(!exists); /* refused creations leave nothing behind */
-    CODE(sb_store_has_dataset(NULL, "d", &exists), INV);
-    CODE(sb_store_has_dataset(st, NULL, &exists), INV);
-    CODE(sb_store_has_dataset(st, "d", NULL), INV);
-    CODE(sb_store_load_dataset(NULL, "d", &ds), INV);
-    CODE(sb_store_load_dataset(st, NULL, &ds), INV);
-    CODE(sb_store_load_dataset(st, "d", NULL), INV);
-    CODE(sb_store_load_dataset(st, "d", &ds), SB_ERR_NOT_FOUND);
+    CODE(sb_store_has_dataset(&exists, NULL, "d"), INV);
+    CODE(sb_store_has_dataset(&exists, st, NULL), INV);
+    CODE(sb_store_has_dataset(NULL, st, "d"), INV);
+    CODE(sb_store_load_dataset(&ds, NULL, "d"), INV);
+    CODE(sb_store_load_dataset(&ds, st, NULL), INV);
+    CODE(sb_store_load_dataset(NULL, st, "d"), INV);
+    CODE(sb_store_load_dataset(&ds, st, "d"), SB_ERR_NOT_FOUND);
     char **names = NULL;
     size_t count = 0;
-    CODE(sb_store_dataset_names(NULL, &names, &count), INV);
-    CODE(sb_store_dataset_names(st, NULL, &count), INV);
-    CODE(sb_store_dataset_names(st, &names, NULL), INV);
-    CODE(sb_store_datasets(NULL, NULL, NULL, &names, &count), INV);
-    CODE(sb_store_datasets(st, NULL, NULL, NULL, &count), INV);
+    CODE(sb_store_dataset_names(&names, &count, NULL), INV);
+    CODE(sb_store_dataset_names(NULL, &count, st), INV);
+    CODE(sb_store_dataset_names(&names, NULL, st), INV);
     CODE(sb_store_foreach_dataset(NULL, NULL, NULL), INV);
     CODE(sb_store_foreach_dataset(st, NULL, NULL), INV);
-    CODE(sb_store_export_dataset(NULL, "d", st, NULL, true, 10), INV);
-    CODE(sb_store_export_dataset(st, NULL, st, NULL, true, 10), INV);
-    CODE(sb_store_export_dataset(st, "d", NULL, NULL, true, 10), INV);
-    CODE(sb_store_export_dataset_ext(st, "d", NULL, NULL), INV);
+    CODE(sb_store_export_dataset(NULL, "d", st, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 10}), INV);
+    CODE(sb_store_export_dataset(st, NULL, st, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 10}), INV);
+    CODE(sb_store_export_dataset(st, "d", NULL, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 10}), INV);
+    CODE(sb_store_export_dataset(st, "d", NULL, NULL), INV);
     CODE(sb_store_close(st), 0);
 }
 
@@ -189,36 +185,36 @@ static void null_dataset(sb_dataset *ds)
     TRUE_(sb_dataset_field(NULL, 0) == NULL);
     TRUE_(sb_dataset_store(NULL) == NULL);
     TRUE_(sb_dataset_pending_rows(NULL) == 0);
-    sb_dataset_last_write(NULL, &rep);
-    sb_dataset_last_write(ds, NULL);
-    CODE(sb_dataset_field_info(NULL, 0, &fi), INV);
-    CODE(sb_dataset_field_info(ds, 0, NULL), INV);
-    EITHER(sb_dataset_field_info(ds, 99, &fi), INV, SB_ERR_NOT_FOUND);
-    CODE(sb_dataset_field_index(NULL, "a", &idx), INV);
-    CODE(sb_dataset_field_index(ds, NULL, &idx), INV);
-    CODE(sb_dataset_field_index(ds, "a", NULL), INV);
+    sb_dataset_last_write(&rep, NULL);
+    sb_dataset_last_write(NULL, ds);
+    CODE(sb_dataset_field_info(&fi, NULL, 0), INV);
+    CODE(sb_dataset_field_info(NULL, ds, 0), INV);
+    EITHER(sb_dataset_field_info(&fi, ds, 99), INV, SB_ERR_NOT_FOUND);
+    CODE(sb_dataset_field_index(&idx, NULL, "a"), INV);
+    CODE(sb_dataset_field_index(&idx, ds, NULL), INV);
+    CODE(sb_dataset_field_index(NULL, ds, "a"), INV);
     CODE(sb_dataset_define_field(NULL, "a", SB_INT32, 1, shape), INV);
     CODE(sb_dataset_define_field(ds, NULL, SB_INT32, 1, shape), INV);
     CODE(sb_dataset_define_field(ds, "a", SB_INT32, 1, NULL), INV);
     CODE(sb_dataset_define_field(ds, "a", (sb_dtype)99, 1, shape), INV);
     CODE(sb_dataset_define_field(ds, "a", SB_INT32, SB_MAX_DIMS, shape), INV);
     CODE(sb_dataset_define_field(ds, "nope", SB_INT32, 1, shape), SB_ERR_NOT_FOUND);
-    CODE(sb_dataset_append(NULL, &arr), INV);
-    CODE(sb_dataset_extend(NULL, &arr), INV);
-    CODE(sb_dataset_write_at(NULL, 0, &arr), INV);
-    CODE(sb_dataset_write_at(ds, 0, NULL), INV);
+    CODE(sb_dataset_append(NULL, 1, &arr), INV);
+    CODE(sb_dataset_extend(NULL, 1, &arr), INV);
+    CODE(sb_dataset_write_at(NULL, 0, 1, &arr), INV);
+    CODE(sb_dataset_write_at(ds, 0, 0, NULL), INV);
     CODE(sb_dataset_commit_size(NULL, 0), INV);
-    CODE(sb_dataset_read(NULL, "a", 0, 1, buf), INV);
-    CODE(sb_dataset_read(ds, NULL, 0, 1, buf), INV);
-    CODE(sb_dataset_read(ds, "a", 0, 1, NULL), INV);
-    CODE(sb_dataset_read_all(NULL, "a", 0, 1, buf), INV);
-    CODE(sb_dataset_read_all(ds, NULL, 0, 1, buf), INV);
-    CODE(sb_dataset_read_all(ds, "a", 0, 1, NULL), INV);
-    CODE(sb_dataset_get(NULL, "a", &arr), INV);
-    CODE(sb_dataset_get(ds, NULL, &arr), INV);
-    CODE(sb_dataset_get(ds, "a", NULL), INV);
+    CODE(sb_dataset_read(buf, NULL, "a", 0, 1), INV);
+    CODE(sb_dataset_read(buf, ds, NULL, 0, 1), INV);
+    CODE(sb_dataset_read(NULL, ds, "a", 0, 1), INV);
+    CODE(sb_dataset_read_all(buf, NULL, "a", 0, 1), INV);
+    CODE(sb_dataset_read_all(buf, ds, NULL, 0, 1), INV);
+    CODE(sb_dataset_read_all(NULL, ds, "a", 0, 1), INV);
+    CODE(sb_dataset_get(&arr, NULL, 1, (const char *[]){"a"}), INV);
+    CODE(sb_dataset_get(&arr, ds, 1, (const char *[]){NULL}), INV);
+    CODE(sb_dataset_get(NULL, ds, 1, (const char *[]){"a"}), INV);
     CODE(sb_dataset_reset(NULL), INV);
-    CODE(sb_dataset_set_write_buffer(NULL, 4), INV);
+    CODE(sb_dataset_set_append_buffer(NULL, 4), INV);
     CODE(sb_dataset_flush(NULL), INV);
     EITHER(sb_dataset_close(NULL), INV, 0);
     CODE(sb_dataset_add_asset_bytes(NULL, "x", "ab", 2, false), INV);
@@ -229,23 +225,23 @@ static void null_dataset(sb_dataset *ds)
     CODE(sb_dataset_add_asset_array(ds, "x", NULL, false), INV);
     CODE(sb_dataset_add_json_asset(NULL, "x", NULL, false), INV);
     CODE(sb_dataset_add_json_asset(ds, "x", NULL, false), INV);
-    CODE(sb_dataset_asset_names(NULL, &names, &count), INV);
-    CODE(sb_dataset_asset_names(ds, NULL, &count), INV);
-    CODE(sb_dataset_asset_names(ds, &names, NULL), INV);
-    CODE(sb_dataset_asset_info(NULL, "x", &arr), INV);
-    CODE(sb_dataset_asset_info(ds, NULL, &arr), INV);
-    CODE(sb_dataset_asset_info(ds, "x", NULL), INV);
-    CODE(sb_dataset_get_asset_bytes(NULL, "x", &data, &len), INV);
-    CODE(sb_dataset_get_asset_bytes(ds, NULL, &data, &len), INV);
-    CODE(sb_dataset_get_asset_bytes(ds, "x", NULL, &len), INV);
-    CODE(sb_dataset_get_asset_bytes(ds, "x", &data, NULL), INV);
-    CODE(sb_dataset_get_asset_array(NULL, "x", &arr), INV);
-    CODE(sb_dataset_get_asset_array(ds, NULL, &arr), INV);
-    CODE(sb_dataset_get_asset_array(ds, "x", NULL), INV);
-    CODE(sb_dataset_get_json_asset(NULL, "x", &json), INV);
-    CODE(sb_dataset_get_json_asset(ds, NULL, &json), INV);
-    CODE(sb_dataset_get_json_asset(ds, "x", NULL), INV);
-    CODE(sb_dataset_get_asset_bytes(ds, "x", &data, &len), SB_ERR_NOT_FOUND);
+    CODE(sb_dataset_asset_names(&names, &count, NULL), INV);
+    CODE(sb_dataset_asset_names(NULL, &count, ds), INV);
+    CODE(sb_dataset_asset_names(&names, NULL, ds), INV);
+    CODE(sb_dataset_asset_info(&arr, NULL, "x"), INV);
+    CODE(sb_dataset_asset_info(&arr, ds, NULL), INV);
+    CODE(sb_dataset_asset_info(NULL, ds, "x"), INV);
+    CODE(sb_dataset_get_asset_bytes(&data, &len, NULL, "x"), INV);
+    CODE(sb_dataset_get_asset_bytes(&data, &len, ds, NULL), INV);
+    CODE(sb_dataset_get_asset_bytes(NULL, &len, ds, "x"), INV);
+    CODE(sb_dataset_get_asset_bytes(&data, NULL, ds, "x"), INV);
+    CODE(sb_dataset_get_asset_array(&arr, NULL, "x"), INV);
+    CODE(sb_dataset_get_asset_array(&arr, ds, NULL), INV);
+    CODE(sb_dataset_get_asset_array(NULL, ds, "x"), INV);
+    CODE(sb_dataset_get_json_asset(&json, NULL, "x"), INV);
+    CODE(sb_dataset_get_json_asset(&json, ds, NULL), INV);
+    CODE(sb_dataset_get_json_asset(NULL, ds, "x"), INV);
+    CODE(sb_dataset_get_asset_bytes(&data, &len, ds, "x"), SB_ERR_NOT_FOUND);
     TRUE_(sb_dataset_size(ds) == 0);
 }
 
@@ -256,23 +252,23 @@ static void wrong_rows(sb_dataset *ds)
     double d4[4] = {0};
     uint64_t s4[1] = {4}, s3[1] = {3}, s24[2] = {2, 4}, s14[2] = {1, 4};
     sb_array row[2] = {row_of(SB_INT32, 1, s4, a4), row_of(SB_INT32, 0, s4, a4)};
-    CODE(sb_dataset_append(ds, row), 0);
+    CODE(sb_dataset_append(ds, 2, row), 0);
     TRUE_(sb_dataset_size(ds) == 1);
     sb_array badshape[2] = {row_of(SB_INT32, 1, s3, a4), row_of(SB_INT32, 0, s4, a4)};
-    CODE(sb_dataset_append(ds, badshape), SB_ERR_TYPE);
+    CODE(sb_dataset_append(ds, 2, badshape), SB_ERR_TYPE);
     sb_array badtype[2] = {row_of(SB_FLOAT64, 1, s4, d4), row_of(SB_INT32, 0, s4, a4)};
-    CODE(sb_dataset_append(ds, badtype), SB_ERR_TYPE);
+    CODE(sb_dataset_append(ds, 2, badtype), SB_ERR_TYPE);
     /* extend: the fields disagree on the row count */
     sb_array cols[2] = {row_of(SB_INT32, 2, s24, a8), row_of(SB_INT32, 1, s3, a4)};
-    CODE(sb_dataset_extend(ds, cols), INV);
+    CODE(sb_dataset_extend(ds, 2, cols), INV);
     sb_array cols_ok[2] = {row_of(SB_INT32, 2, s14, a4), row_of(SB_INT32, 1, (uint64_t[]){1}, a4)};
-    CODE(sb_dataset_extend(ds, cols_ok), 0);
+    CODE(sb_dataset_extend(ds, 2, cols_ok), 0);
     TRUE_(sb_dataset_size(ds) == 2);
-    CODE(sb_dataset_read(ds, "a", 2, 1, a8), INV);  /* at the size */
-    CODE(sb_dataset_read(ds, "a", UINT64_MAX, 2, a8), INV); /* start + count overflows */
-    CODE(sb_dataset_read(ds, "nope", 0, 1, a8), SB_ERR_NOT_FOUND);
-    CODE(sb_dataset_write_at(ds, 9, cols_ok), 0);
-    EITHER(sb_dataset_write_at(ds, 10, cols_ok), SB_ERR_FULL, INV); /* past the capacity */
+    CODE(sb_dataset_read(a8, ds, "a", 2, 1), INV);  /* at the size */
+    CODE(sb_dataset_read(a8, ds, "a", UINT64_MAX, 2), INV); /* start + count overflows */
+    CODE(sb_dataset_read(a8, ds, "nope", 0, 1), SB_ERR_NOT_FOUND);
+    CODE(sb_dataset_write_at(ds, 9, 2, cols_ok), 0);
+    EITHER(sb_dataset_write_at(ds, 10, 2, cols_ok), SB_ERR_FULL, INV); /* past the capacity */
     EITHER(sb_dataset_commit_size(ds, 11), INV, SB_ERR_FULL);
     CODE(sb_dataset_add_asset_bytes(ds, "a", "xy", 2, false), INV); /* a field's name */
     CODE(sb_dataset_add_asset_bytes(ds, "meta", "xy", 2, false), 0);
@@ -299,7 +295,7 @@ static void huge_capacity(const char *dir)
         char name[32];
         snprintf(name, sizeof name, "huge%zu", i);
         sb_dataset *ds = NULL;
-        int rc = sb_store_create_dataset(st, name, caps[i], 1, fields, &ds);
+        int rc = sb_store_create_dataset(&ds, st, name, caps[i], 1, fields);
         checks++;
         if (rc != 0) {
             if (rc != INV && rc != SB_ERR_NOMEM && rc != SB_ERR_IO) {
@@ -315,7 +311,7 @@ static void huge_capacity(const char *dir)
             failures++;
         }
         sb_array row = row_of(SB_INT8, 1, s, kib);
-        rc = sb_dataset_append(ds, &row);
+        rc = sb_dataset_append(ds, 2, &row);
         if (rc != INV && rc != SB_ERR_NOMEM && rc != SB_ERR_IO) {
             fprintf(stderr, "FAIL: 1 KiB row into capacity %llu gave %s\n",
                     (unsigned long long)caps[i], code_name(rc));
@@ -344,7 +340,7 @@ static void closed_handles(const char *dir)
     CODE(sb_store_open(&st, path, SB_CREATE_TRUNCATE, NULL), 0);
     if (!st)
         return;
-    CODE(sb_store_create_dataset(st, "d", 10, 2, fields, &ds), 0);
+    CODE(sb_store_create_dataset(&ds, st, "d", 10, 2, fields), 0);
     if (!ds) {
         sb_store_close(st);
         return;
@@ -358,11 +354,11 @@ static void closed_handles(const char *dir)
     sb_array row[2] = {row_of(SB_INT32, 1, s4, a4), row_of(SB_INT32, 0, s4, a4)};
     void *data = NULL;
     size_t len = 0;
-    CODE(sb_dataset_append(ds, row), INV);
-    CODE(sb_dataset_read(ds, "a", 0, 1, out), INV);
+    CODE(sb_dataset_append(ds, 2, row), INV);
+    CODE(sb_dataset_read(out, ds, "a", 0, 1), INV);
     CODE(sb_dataset_flush(ds), INV);
     CODE(sb_dataset_reset(ds), INV);
-    CODE(sb_dataset_get_asset_bytes(ds, "meta", &data, &len), INV);
+    CODE(sb_dataset_get_asset_bytes(&data, &len, ds, "meta"), INV);
     CODE(sb_dataset_add_asset_bytes(ds, "m2", "x", 1, false), INV);
     (void)sb_dataset_store(ds);
     CODE(sb_dataset_close(ds), 0);
@@ -373,15 +369,15 @@ static void closed_handles(const char *dir)
     if (!st)
         return;
     ds = NULL;
-    CODE(sb_store_load_dataset(st, "d", &ds), 0);
+    CODE(sb_store_load_dataset(&ds, st, "d"), 0);
     if (ds) {
         TRUE_(sb_dataset_size(ds) == 2);
-        CODE(sb_dataset_read(ds, "a", 0, 2, out), 0);
+        CODE(sb_dataset_read(out, ds, "a", 0, 2), 0);
         TRUE_(out[0] == 1 && out[3] == 4 && out[4] == 1 && out[7] == 4);
         const char *f[] = {"x"};
         sb_dataset *other = NULL;
-        CODE(sb_store_create_dataset(st, "e", 5, 1, f, &other), SB_ERR_READ_ONLY);
-        CODE(sb_dataset_append(ds, row), SB_ERR_READ_ONLY);
+        CODE(sb_store_create_dataset(&other, st, "e", 5, 1, f), SB_ERR_READ_ONLY);
+        CODE(sb_dataset_append(ds, 2, row), SB_ERR_READ_ONLY);
         CODE(sb_dataset_add_asset_bytes(ds, "m3", "x", 1, false), SB_ERR_READ_ONLY);
         TRUE_(sb_dataset_size(ds) == 2);
         CODE(sb_dataset_close(ds), 0);

@@ -173,10 +173,10 @@ static void limit_file_size(const config *c)
 static int open_store(const config *c, sb_store **st, sb_open_mode mode)
 {
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.comm = c->serial ? MPI_COMM_NULL : c->comm;
     o.fsync = c->fsync;
-    o.collective_writes = c->collective_writes;
+    o.collective_writes = c->collective_writes ? SB_YES : SB_AUTO;
     o.collective_metadata_writes = !c->independent_metadata;
     return sb_store_open(st, c->store, mode, &o);
 }
@@ -251,7 +251,7 @@ static int phase_write(const config *c)
             char name[32];
             snprintf(name, sizeof name, "acq%d", dsno++);
             where = doing = "create dataset";
-            rc = sb_store_create_dataset(st, name, c->capacity, 2, fields, &ds);
+            rc = sb_store_create_dataset(&ds, st, name, c->capacity, 2, fields);
             if (!agree(c, where, rc, &failures) || rc)
                 break;
         }
@@ -265,7 +265,7 @@ static int phase_write(const config *c)
         sb_array_wrap(&cols[0], SB_UINT64, 1, sh1, index);
         sb_array_wrap(&cols[1], SB_INT8, 2, sh2, s);
         where = doing = "extend";
-        rc = sb_dataset_extend(ds, cols);
+        rc = sb_dataset_extend(ds, 2, cols);
         if (!agree(c, where, rc, &failures) || rc)
             break;
         if (sb_dataset_size(ds) != size + all) {
@@ -350,9 +350,9 @@ static uint64_t verify_dataset(const config *c, sb_dataset *ds, uint64_t base, i
     int8_t *s = malloc(c->batch * c->samples + 1);
     for (uint64_t at = lo; at < hi; at += c->batch) {
         uint64_t n = hi - at < c->batch ? hi - at : c->batch;
-        int rc = sb_dataset_read(ds, "index", at, n, index);
+        int rc = sb_dataset_read(index, ds, "index", at, n);
         if (rc == 0)
-            rc = sb_dataset_read(ds, "samples", at, n, s);
+            rc = sb_dataset_read(s, ds, "samples", at, n);
         if (rc) {
             fprintf(stderr, "FAIL rank %d: read rows %" PRIu64 "+%" PRIu64 " of %s: %s %s\n",
                     c->rank, at, n, sb_dataset_name(ds), sb_error_name(rc),
@@ -417,11 +417,11 @@ static int phase_verify(const config *c)
         char name[32];
         snprintf(name, sizeof name, "acq%d", k);
         bool exists = false;
-        rc = sb_store_has_dataset(st, name, &exists);
+        rc = sb_store_has_dataset(&exists, st, name);
         if (rc || !exists)
             break;
         sb_dataset *ds = NULL;
-        rc = sb_store_load_dataset(st, name, &ds);
+        rc = sb_store_load_dataset(&ds, st, name);
         if (rc) {
             fprintf(stderr, "FAIL rank %d: load %s: %s %s\n", c->rank, name, sb_error_name(rc),
                     sb_last_error_message());

@@ -6,6 +6,9 @@
 static hid_t sbt_raw_open(const char *file) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_sec2(fapl);
+    /* As the library opens files: HDF5 refuses a second open in one process
+     * with another lock setting. */
+    H5Pset_file_locking(fapl, 0, 1);
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     return f;
@@ -138,6 +141,12 @@ hid_t sbt_raw_make_field(hid_t group, const char *name, hid_t type, int ndim,
                          const hsize_t *dims, int64_t priority) {
     hid_t sp = H5Screate_simple(ndim, dims, NULL);
     hid_t d = H5Dcreate2(group, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (H5Tis_variable_str(type) > 0) { /* no bytes make a valid value: leave it unwritten */
+        H5Sclose(sp);
+        if (priority >= 0)
+            sbt_raw_put_attr(d, "_sb_priority", H5T_STD_I64LE, &priority);
+        return d;
+    }
     size_t n = H5Tget_size(type);
     for (int i = 0; i < ndim; i++)
         n *= dims[i];

@@ -24,7 +24,7 @@ static void setup(void) {
     dir = sbt_mkdtemp("assets");
     path = sbt_join(dir, "a.h5");
     SBT_OK(sb_store_open(&store, path, SB_CREATE, NULL));
-    SBT_OK(sb_store_create_dataset(store, "aes/traces", 4, 2, FIELDS, &ds));
+    SBT_OK(sb_store_create_dataset(&ds, store, "aes/traces", 4, 2, FIELDS));
 }
 
 static void teardown(void) {
@@ -45,7 +45,7 @@ static void reopen(sb_open_mode mode) {
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(store));
     SBT_OK(sb_store_open(&store, path, mode, NULL));
-    SBT_OK(sb_store_load_dataset(store, "aes/traces", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, store, "aes/traces"));
 }
 
 START_TEST(bytes_round_trip) {
@@ -54,26 +54,26 @@ START_TEST(bytes_round_trip) {
     reopen(SB_READ);
     void *data = NULL;
     size_t len = 0;
-    SBT_OK(sb_dataset_get_asset_bytes(ds, "scope_config", &data, &len));
+    SBT_OK(sb_dataset_get_asset_bytes(&data, &len, ds, "scope_config"));
     ck_assert_uint_eq(len, sizeof blob);
     ck_assert_mem_eq(data, blob, sizeof blob);
     sb_free(data);
     sb_array info;
-    SBT_OK(sb_dataset_asset_info(ds, "scope_config", &info));
+    SBT_OK(sb_dataset_asset_info(&info, ds, "scope_config"));
     ck_assert_int_eq(info.dtype, SB_UINT8);
     ck_assert_int_eq(info.ndim, 1);
     ck_assert_uint_eq(info.shape[0], sizeof blob);
     ck_assert_ptr_null(info.data);
     sb_array a;
-    SBT_OK(sb_dataset_get_asset_array(ds, "scope_config", &a));
+    SBT_OK(sb_dataset_get_asset_array(&a, ds, "scope_config"));
     ck_assert_int_eq(a.dtype, SB_UINT8);
     ck_assert_int_eq(a.ndim, 1);
     ck_assert_uint_eq(a.shape[0], sizeof blob);
     ck_assert_mem_eq(a.data, blob, sizeof blob);
-    sb_array_release(&a);
+    sb_free(a.data);
     /* it is not JSON */
     cJSON *j = (cJSON *)&j;
-    SBT_ERR(sb_dataset_get_json_asset(ds, "scope_config", &j), SB_ERR_FORMAT);
+    SBT_ERR(sb_dataset_get_json_asset(&j, ds, "scope_config"), SB_ERR_FORMAT);
     SBT_MSG_HAS("scope_config");
 }
 END_TEST
@@ -99,12 +99,12 @@ START_TEST(typed_arrays_keep_dtype_and_shape) {
     reopen(SB_READ);
     for (size_t i = 0; i < n; i++) {
         sb_array info, a;
-        SBT_OK(sb_dataset_asset_info(ds, in[i].name, &info));
+        SBT_OK(sb_dataset_asset_info(&info, ds, in[i].name));
         ck_assert_int_eq(info.dtype, in[i].t);
         ck_assert_int_eq(info.ndim, in[i].nd);
         for (int d = 0; d < in[i].nd; d++)
             ck_assert_uint_eq(info.shape[d], in[i].shape[d]);
-        SBT_OK(sb_dataset_get_asset_array(ds, in[i].name, &a));
+        SBT_OK(sb_dataset_get_asset_array(&a, ds, in[i].name));
         ck_assert_int_eq(a.dtype, in[i].t);
         ck_assert_int_eq(a.ndim, in[i].nd);
         uint64_t nbytes = sb_array_nbytes(&a);
@@ -113,11 +113,11 @@ START_TEST(typed_arrays_keep_dtype_and_shape) {
         /* raw read-back: the C-order bytes of the array */
         void *raw = NULL;
         size_t len = 0;
-        SBT_OK(sb_dataset_get_asset_bytes(ds, in[i].name, &raw, &len));
+        SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, in[i].name));
         ck_assert_uint_eq(len, nbytes);
         ck_assert_mem_eq(raw, in[i].data, len);
         sb_free(raw);
-        sb_array_release(&a);
+        sb_free(a.data);
     }
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(store));
@@ -140,17 +140,17 @@ START_TEST(json_round_trip) {
     SBT_OK(sb_dataset_add_json_asset(ds, "meta", doc, false));
     reopen(SB_READ);
     cJSON *back = NULL;
-    SBT_OK(sb_dataset_get_json_asset(ds, "meta", &back));
+    SBT_OK(sb_dataset_get_json_asset(&back, ds, "meta"));
     ck_assert(cJSON_Compare(doc, back, true));
     cJSON_Delete(back);
     /* stored as the UTF-8 text of the document: 1-D uint8 */
     sb_array info;
-    SBT_OK(sb_dataset_asset_info(ds, "meta", &info));
+    SBT_OK(sb_dataset_asset_info(&info, ds, "meta"));
     ck_assert_int_eq(info.dtype, SB_UINT8);
     ck_assert_int_eq(info.ndim, 1);
     void *raw = NULL;
     size_t len = 0;
-    SBT_OK(sb_dataset_get_asset_bytes(ds, "meta", &raw, &len));
+    SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, "meta"));
     ck_assert_uint_eq(len, info.shape[0]);
     char *text = malloc(len + 1);
     memcpy(text, raw, len);
@@ -173,7 +173,7 @@ START_TEST(json_scalars_and_arrays) {
         cJSON *doc = cJSON_Parse(docs[i]);
         SBT_OK(sb_dataset_add_json_asset(ds, name, doc, false));
         cJSON *back = NULL;
-        SBT_OK(sb_dataset_get_json_asset(ds, name, &back));
+        SBT_OK(sb_dataset_get_json_asset(&back, ds, name));
         ck_assert_msg(cJSON_Compare(doc, back, true), "JSON %s did not come back", docs[i]);
         cJSON_Delete(back);
         cJSON_Delete(doc);
@@ -188,7 +188,7 @@ START_TEST(invalid_json_is_format_error) {
         snprintf(name, sizeof name, "bad%zu", i);
         SBT_OK(sb_dataset_add_asset_bytes(ds, name, bad[i], strlen(bad[i]), false));
         cJSON *j = NULL;
-        SBT_ERR(sb_dataset_get_json_asset(ds, name, &j), SB_ERR_FORMAT);
+        SBT_ERR(sb_dataset_get_json_asset(&j, ds, name), SB_ERR_FORMAT);
         SBT_MSG_HAS(name);
         ck_assert_ptr_null(j);
     }
@@ -198,7 +198,7 @@ START_TEST(invalid_json_is_format_error) {
     SBT_OK(sb_array_wrap(&a, SB_INT32, 1, (uint64_t[]){2}, v));
     SBT_OK(sb_dataset_add_asset_array(ds, "ints", &a, false));
     cJSON *j = NULL;
-    SBT_ERR(sb_dataset_get_json_asset(ds, "ints", &j), SB_ERR_FORMAT);
+    SBT_ERR(sb_dataset_get_json_asset(&j, ds, "ints"), SB_ERR_FORMAT);
 }
 END_TEST
 
@@ -214,24 +214,24 @@ START_TEST(replace_rules) {
     SBT_ERR(sb_dataset_add_json_asset(ds, "note", doc, false), SB_ERR_EXISTS);
     void *raw;
     size_t len;
-    SBT_OK(sb_dataset_get_asset_bytes(ds, "note", &raw, &len));
+    SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, "note"));
     ck_assert_uint_eq(len, 5);
     ck_assert_mem_eq(raw, "first", 5);
     sb_free(raw);
     /* replace may change length, dtype and shape */
     SBT_OK(sb_dataset_add_asset_bytes(ds, "note", "second!", 7, true));
-    SBT_OK(sb_dataset_get_asset_bytes(ds, "note", &raw, &len));
+    SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, "note"));
     ck_assert_uint_eq(len, 7);
     ck_assert_mem_eq(raw, "second!", 7);
     sb_free(raw);
     SBT_OK(sb_dataset_add_asset_array(ds, "note", &a, true));
     sb_array info;
-    SBT_OK(sb_dataset_asset_info(ds, "note", &info));
+    SBT_OK(sb_dataset_asset_info(&info, ds, "note"));
     ck_assert_int_eq(info.dtype, SB_INT32);
     ck_assert_uint_eq(info.shape[0], 2);
     SBT_OK(sb_dataset_add_json_asset(ds, "note", doc, true));
     cJSON *back;
-    SBT_OK(sb_dataset_get_json_asset(ds, "note", &back));
+    SBT_OK(sb_dataset_get_json_asset(&back, ds, "note"));
     ck_assert(cJSON_Compare(doc, back, true));
     cJSON_Delete(back);
     cJSON_Delete(doc);
@@ -239,35 +239,35 @@ START_TEST(replace_rules) {
     SBT_OK(sb_dataset_add_asset_bytes(ds, "fresh", "x", 1, true));
     char **names;
     size_t n;
-    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    SBT_OK(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_uint_eq(n, 2);
-    sb_strings_free(names, n);
+    sb_free(names);
 }
 END_TEST
 
 START_TEST(names_listing_sorted_without_fields) {
     char **names = NULL;
     size_t n = 9;
-    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    SBT_OK(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_uint_eq(n, 0);
-    sb_strings_free(names, n);
+    sb_free(names);
     /* fields exist in the file once rows arrive: they are not assets */
     int16_t smp[3] = {1, 2, 3};
     uint8_t pt = 4;
     sb_array row[2];
     SBT_OK(sb_array_wrap(&row[0], SB_INT16, 1, (uint64_t[]){3}, smp));
     SBT_OK(sb_array_wrap(&row[1], SB_UINT8, 0, NULL, &pt));
-    SBT_OK(sb_dataset_append(ds, row));
+    SBT_OK(sb_dataset_append(ds, 2, row));
     const char *order[] = {"zeta", "alpha", "Mid", "beta_2"};
     for (size_t i = 0; i < 4; i++)
         SBT_OK(sb_dataset_add_asset_bytes(ds, order[i], "v", 1, false));
     reopen(SB_READ);
-    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    SBT_OK(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_uint_eq(n, 4);
     const char *sorted[] = {"Mid", "alpha", "beta_2", "zeta"};
     for (size_t i = 0; i < n; i++)
         ck_assert_str_eq(names[i], sorted[i]);
-    sb_strings_free(names, n);
+    sb_free(names);
     ck_assert_uint_eq(sb_dataset_nfields(ds), 2);
     ck_assert_str_eq(sb_dataset_field(ds, 0), "samples");
     ck_assert_str_eq(sb_dataset_field(ds, 1), "plaintext");
@@ -291,20 +291,20 @@ START_TEST(asset_errors) {
     SBT_ERR(sb_dataset_add_asset_array(ds, "badtype", &a, false), SB_ERR_INVALID);
     void *raw = NULL;
     size_t len;
-    SBT_ERR(sb_dataset_get_asset_bytes(ds, "absent", &raw, &len), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_get_asset_bytes(&raw, &len, ds, "absent"), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("absent");
     sb_array info;
-    SBT_ERR(sb_dataset_asset_info(ds, "absent", &info), SB_ERR_NOT_FOUND);
-    SBT_ERR(sb_dataset_get_asset_array(ds, "absent", &info), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_asset_info(&info, ds, "absent"), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_get_asset_array(&info, ds, "absent"), SB_ERR_NOT_FOUND);
     cJSON *j;
-    SBT_ERR(sb_dataset_get_json_asset(ds, "absent", &j), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_get_json_asset(&j, ds, "absent"), SB_ERR_NOT_FOUND);
     /* a field is not an asset */
-    SBT_ERR(sb_dataset_asset_info(ds, "samples", &info), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_asset_info(&info, ds, "samples"), SB_ERR_NOT_FOUND);
     char **names;
     size_t n;
-    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    SBT_OK(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_uint_eq(n, 0);
-    sb_strings_free(names, n);
+    sb_free(names);
     cJSON_Delete(doc);
     /* read-only store */
     reopen(SB_READ);
@@ -318,11 +318,11 @@ START_TEST(assets_in_temporary_store) {
     sb_store *t;
     sb_dataset *d;
     SBT_OK(sb_store_temporary(&t, "mem"));
-    SBT_OK(sb_store_create_dataset(t, "x", 2, 1, FIELDS, &d));
+    SBT_OK(sb_store_create_dataset(&d, t, "x", 2, 1, FIELDS));
     cJSON *doc = cJSON_Parse("{\"k\": [1, 2]}");
     SBT_OK(sb_dataset_add_json_asset(d, "cfg", doc, false));
     cJSON *back;
-    SBT_OK(sb_dataset_get_json_asset(d, "cfg", &back));
+    SBT_OK(sb_dataset_get_json_asset(&back, d, "cfg"));
     ck_assert(cJSON_Compare(doc, back, true));
     cJSON_Delete(back);
     cJSON_Delete(doc);

@@ -40,13 +40,13 @@ static sb_store *open_store(sb_open_mode mode) {
 static sb_dataset *create(sb_store *s, const char *name, uint64_t cap, size_t n,
                           const char *const *fields) {
     sb_dataset *ds = NULL;
-    SBT_OK(sb_store_create_dataset(s, name, cap, n, fields, &ds));
+    SBT_OK(sb_store_create_dataset(&ds, s, name, cap, n, fields));
     return ds;
 }
 
 static sb_dataset *load(sb_store *s, const char *name) {
     sb_dataset *ds = NULL;
-    SBT_OK(sb_store_load_dataset(s, name, &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, name));
     return ds;
 }
 
@@ -78,7 +78,7 @@ static void append_rows(sb_dataset *ds, int from, int to) {
         float m[6];
         sb_array row[3];
         make_row(r, s, &k, m, row);
-        SBT_OK(sb_dataset_append(ds, row));
+        SBT_OK(sb_dataset_append(ds, 3, row));
     }
 }
 
@@ -89,9 +89,9 @@ static void check_rows(sb_dataset *ds, int from, int to) {
         float m[6], m2[6];
         sb_array row[3];
         make_row(r, s, &k, m, row);
-        SBT_OK(sb_dataset_read(ds, "samples", (uint64_t)r, 1, s2));
-        SBT_OK(sb_dataset_read(ds, "key", (uint64_t)r, 1, &k2));
-        SBT_OK(sb_dataset_read(ds, "matrix", (uint64_t)r, 1, m2));
+        SBT_OK(sb_dataset_read(s2, ds, "samples", (uint64_t)r, 1));
+        SBT_OK(sb_dataset_read(&k2, ds, "key", (uint64_t)r, 1));
+        SBT_OK(sb_dataset_read(m2, ds, "matrix", (uint64_t)r, 1));
         ck_assert_mem_eq(s, s2, sizeof s);
         ck_assert_uint_eq(k, k2);
         ck_assert_mem_eq(m, m2, sizeof m);
@@ -108,22 +108,22 @@ START_TEST(getters_and_field_lookup) {
     for (size_t i = 0; i < 3; i++) {
         ck_assert_str_eq(sb_dataset_field(ds, i), F3[i]);
         size_t idx = 99;
-        SBT_OK(sb_dataset_field_index(ds, F3[i], &idx));
+        SBT_OK(sb_dataset_field_index(&idx, ds, F3[i]));
         ck_assert_uint_eq(idx, i);
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert_str_eq(fi.name, F3[i]);
         ck_assert(!fi.defined);
     }
     ck_assert_ptr_null(sb_dataset_field(ds, 3));
     size_t idx;
-    SBT_ERR(sb_dataset_field_index(ds, "missing", &idx), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_field_index(&idx, ds, "missing"), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("missing");
     sb_field_info fi;
-    SBT_FAILS(sb_dataset_field_info(ds, 3, &fi));
+    SBT_FAILS(sb_dataset_field_info(&fi, ds, 3));
     sb_write_report rep;
     memset(&rep, 0xff, sizeof rep);
-    sb_dataset_last_write(ds, &rep);
+    sb_dataset_last_write(&rep, ds);
     ck_assert(!rep.valid);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -139,7 +139,7 @@ START_TEST(first_row_fixes_layout) {
         {SB_INT16, 1, {4, 0}, 8}, {SB_UINT8, 0, {0, 0}, 1}, {SB_FLOAT32, 2, {2, 3}, 24}};
     for (size_t i = 0; i < 3; i++) {
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert(fi.defined);
         ck_assert_int_eq(fi.dtype, want[i].t);
         ck_assert_int_eq(fi.row_ndim, want[i].nd);
@@ -195,19 +195,19 @@ START_TEST(append_mismatch_writes_nothing) {
     row[2].dtype = SB_FLOAT64;
     double md[6] = {0};
     row[2].data = md;
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     SBT_MSG_HAS("matrix");
     make_row(7, sv, &k, m, row);
     row[2].shape[1] = 2; /* row shape 2x2 instead of 2x3 */
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     SBT_MSG_HAS("matrix");
     make_row(7, sv, &k, m, row);
     row[1] = arr(SB_UINT8, 1, (uint64_t[]){1}, &k); /* scalar field given a 1-vector */
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     SBT_MSG_HAS("key");
     make_row(7, sv, &k, m, row);
     row[0].dtype = SB_UINT16; /* same size, other dtype */
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     SBT_MSG_HAS("samples");
     check_nothing_written(s, ds, 2);
 }
@@ -223,7 +223,7 @@ START_TEST(extend_mismatch_writes_nothing) {
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
                         arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
                         arr(SB_INT32, 3, (uint64_t[]){2, 2, 3}, mv)};
-    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_extend(ds, 3, cols), SB_ERR_TYPE);
     SBT_MSG_HAS("matrix");
     check_nothing_written(s, ds, 3);
 }
@@ -239,11 +239,11 @@ START_TEST(first_row_mismatch_in_extend_defines_nothing) {
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
                         arr(SB_UINT8, 1, (uint64_t[]){3}, kv),
                         arr(SB_FLOAT32, 3, (uint64_t[]){2, 2, 3}, mv)};
-    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_INVALID); /* 2, 3 and 2 rows */
+    SBT_ERR(sb_dataset_extend(ds, 3, cols), SB_ERR_INVALID); /* 2, 3 and 2 rows */
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     for (size_t i = 0; i < 3; i++) {
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert(!fi.defined);
     }
     /* a 3-field row now fixes the layout from scratch */
@@ -264,11 +264,11 @@ START_TEST(mismatched_row_counts_write_nothing) {
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){3, 4}, sv),
                         arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
                         arr(SB_FLOAT32, 3, (uint64_t[]){3, 2, 3}, mv)};
-    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_extend(ds, 3, cols), SB_ERR_INVALID);
     /* a column without a row dimension (a scalar) is not a column */
     uint8_t one = 1;
     cols[1] = arr(SB_UINT8, 0, NULL, &one);
-    SBT_FAILS(sb_dataset_extend(ds, cols));
+    SBT_FAILS(sb_dataset_extend(ds, 3, cols));
     check_nothing_written(s, ds, 1);
 }
 END_TEST
@@ -283,7 +283,7 @@ START_TEST(full_writes_nothing) {
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){2, 4}, sv),
                         arr(SB_UINT8, 1, (uint64_t[]){2}, kv),
                         arr(SB_FLOAT32, 3, (uint64_t[]){2, 2, 3}, mv)};
-    SBT_ERR(sb_dataset_extend(ds, cols), SB_ERR_FULL);
+    SBT_ERR(sb_dataset_extend(ds, 3, cols), SB_ERR_FULL);
     SBT_MSG_HAS("ds_one");
     ck_assert_uint_eq(sb_dataset_size(ds), 2);
     append_rows(ds, 2, 3);
@@ -293,12 +293,12 @@ START_TEST(full_writes_nothing) {
     float m1[6];
     sb_array row[3];
     make_row(9, s1, &k1, m1, row);
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_FULL);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_FULL);
     ck_assert_uint_eq(sb_dataset_size(ds), 3);
     check_rows(ds, 0, 3);
     /* zero rows still fit in a full dataset */
     cols[0].shape[0] = cols[1].shape[0] = cols[2].shape[0] = 0;
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 3, cols));
     ck_assert_uint_eq(sb_dataset_size(ds), 3);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -314,10 +314,10 @@ START_TEST(empty_extend_is_noop) {
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){0, 4}, sv),
                         arr(SB_UINT8, 1, (uint64_t[]){0}, kv),
                         arr(SB_FLOAT32, 3, (uint64_t[]){0, 2, 3}, mv)};
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 3, cols));
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     append_rows(ds, 0, 2);
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 3, cols));
     ck_assert_uint_eq(sb_dataset_size(ds), 2);
     check_rows(ds, 0, 2);
     SBT_OK(sb_dataset_close(ds));
@@ -390,7 +390,7 @@ START_TEST(every_dtype_round_trips) {
     dt_fill(&c);
     sb_array cols[NDT];
     dt_columns(&c, 0, 3, cols);
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, NDT, cols));
     /* rows 3 and 4 one at a time, as single rows */
     for (int r = 3; r < DT_ROWS; r++) {
         dt_columns(&c, r, 1, cols);
@@ -398,7 +398,7 @@ START_TEST(every_dtype_round_trips) {
             cols[i].ndim = 1;
             cols[i].shape[0] = 2;
         }
-        SBT_OK(sb_dataset_append(ds, cols));
+        SBT_OK(sb_dataset_append(ds, NDT, cols));
     }
     ck_assert_uint_eq(sb_dataset_size(ds), DT_ROWS);
     SBT_OK(sb_dataset_close(ds));
@@ -409,19 +409,18 @@ START_TEST(every_dtype_round_trips) {
     dt_columns(&c, 0, DT_ROWS, cols);
     for (size_t i = 0; i < NDT; i++) {
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert_int_eq(fi.dtype, cols[i].dtype);
         ck_assert_uint_eq(fi.row_bytes, 2 * sb_dtype_size(cols[i].dtype));
         sb_array got;
-        SBT_OK(sb_dataset_get(ds, DT_FIELDS[i], &got));
+        SBT_OK(sb_dataset_get(&got, ds, 1, (const char *[]){DT_FIELDS[i]}));
         ck_assert_int_eq(got.dtype, cols[i].dtype);
         ck_assert_int_eq(got.ndim, 2);
         ck_assert_uint_eq(got.shape[0], DT_ROWS);
         ck_assert_uint_eq(got.shape[1], 2);
         ck_assert_msg(memcmp(got.data, cols[i].data, sb_array_nbytes(&got)) == 0,
                       "field %s differs", DT_FIELDS[i]);
-        sb_array_release(&got);
-        ck_assert_ptr_null(got.data);
+        sb_free(got.data);
     }
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -456,39 +455,39 @@ START_TEST(scalar_and_multidim_rows) {
         (&cube[0][0][0][0])[i] = i * 7 - 100;
     sb_array cols[2] = {arr(SB_FLOAT64, 1, (uint64_t[]){3}, sc),
                         arr(SB_INT32, 4, (uint64_t[]){3, 2, 3, 4}, cube)};
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 2, cols));
     double one = 9.0;
     sb_array row[2] = {arr(SB_FLOAT64, 0, NULL, &one),
                        arr(SB_INT32, 3, (uint64_t[]){2, 3, 4}, cube[1])};
-    SBT_OK(sb_dataset_append(ds, row));
+    SBT_OK(sb_dataset_append(ds, 2, row));
     sb_field_info fi;
-    SBT_OK(sb_dataset_field_info(ds, 1, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 1));
     ck_assert_int_eq(fi.row_ndim, 3);
     ck_assert_uint_eq(fi.row_shape[0], 2);
     ck_assert_uint_eq(fi.row_shape[1], 3);
     ck_assert_uint_eq(fi.row_shape[2], 4);
     ck_assert_uint_eq(fi.row_bytes, 96);
-    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 0));
     ck_assert_int_eq(fi.row_ndim, 0);
     ck_assert_uint_eq(fi.row_bytes, 8);
     sb_array got;
-    SBT_OK(sb_dataset_get(ds, "cube", &got));
+    SBT_OK(sb_dataset_get(&got, ds, 1, (const char *[]){"cube"}));
     ck_assert_int_eq(got.ndim, 4);
     ck_assert_uint_eq(got.shape[0], 4);
     ck_assert_uint_eq(got.shape[3], 4);
     ck_assert_mem_eq(got.data, cube, sizeof cube);
     ck_assert_mem_eq((char *)got.data + sizeof cube, cube[1], sizeof cube[1]);
-    sb_array_release(&got);
-    SBT_OK(sb_dataset_get(ds, "scalar", &got));
+    sb_free(got.data);
+    SBT_OK(sb_dataset_get(&got, ds, 1, (const char *[]){"scalar"}));
     ck_assert_int_eq(got.ndim, 1);
     ck_assert_uint_eq(got.shape[0], 4);
     const double want[4] = {0.5, -1.5, 2.5, 9.0};
     ck_assert_mem_eq(got.data, want, sizeof want);
-    sb_array_release(&got);
+    sb_free(got.data);
     /* a 1-D row where a scalar was fixed is a mismatch */
     sb_array bad[2] = {arr(SB_FLOAT64, 1, (uint64_t[]){1}, &one),
                        arr(SB_INT32, 3, (uint64_t[]){2, 3, 4}, cube[1])};
-    SBT_ERR(sb_dataset_append(ds, bad), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 2, bad), SB_ERR_TYPE);
     ck_assert_uint_eq(sb_dataset_size(ds), 4);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -503,29 +502,29 @@ START_TEST(read_ranges) {
     for (int i = 0; i < 36; i++)
         (&v[0][0])[i] = (uint16_t)(i * 1237);
     sb_array col = arr(SB_UINT16, 2, (uint64_t[]){12, 3}, v);
-    SBT_OK(sb_dataset_extend(ds, &col));
+    SBT_OK(sb_dataset_extend(ds, 1, &col));
     uint16_t buf[13][3];
     for (uint64_t start = 0; start < 12; start++)
         for (uint64_t count = 1; start + count <= 12; count++) {
             memset(buf, 0xee, sizeof buf);
-            SBT_OK(sb_dataset_read(ds, "v", start, count, buf));
+            SBT_OK(sb_dataset_read(buf, ds, "v", start, count));
             ck_assert_mem_eq(buf, v[start], count * sizeof v[0]);
             /* nothing written past count rows */
             ck_assert_uint_eq(buf[count][0], 0xeeee);
         }
-    SBT_OK(sb_dataset_read(ds, "v", 12, 0, buf));
-    SBT_ERR(sb_dataset_read(ds, "v", 11, 2, buf), SB_ERR_INVALID);
+    SBT_OK(sb_dataset_read(buf, ds, "v", 12, 0));
+    SBT_ERR(sb_dataset_read(buf, ds, "v", 11, 2), SB_ERR_INVALID);
     SBT_MSG_HAS("ranges");
-    SBT_ERR(sb_dataset_read(ds, "v", 12, 1, buf), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_read(ds, "v", 0, 13, buf), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_read(ds, "v", UINT64_MAX, 2, buf), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_read(ds, "v", 1, UINT64_MAX, buf), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_read(ds, "nope", 0, 1, buf), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_read(buf, ds, "v", 12, 1), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(buf, ds, "v", 0, 13), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(buf, ds, "v", UINT64_MAX, 2), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(buf, ds, "v", 1, UINT64_MAX), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(buf, ds, "nope", 0, 1), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("nope");
-    SBT_ERR(sb_dataset_read(ds, "v", 0, 1, NULL), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_read(ds, NULL, 0, 1, buf), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(NULL, ds, "v", 0, 1), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(buf, ds, NULL, 0, 1), SB_ERR_INVALID);
     sb_array got;
-    SBT_ERR(sb_dataset_get(ds, "nope", &got), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_dataset_get(&got, ds, 1, (const char *[]){"nope"}), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("nope");
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -539,7 +538,7 @@ START_TEST(reset_rewinds) {
     SBT_OK(sb_dataset_reset(ds));
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     int16_t b[4];
-    SBT_ERR(sb_dataset_read(ds, "samples", 0, 1, b), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_read(b, ds, "samples", 0, 1), SB_ERR_INVALID);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     int64_t v;
@@ -551,13 +550,13 @@ START_TEST(reset_rewinds) {
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     /* fields keep their layout after a reset */
     sb_field_info fi;
-    SBT_OK(sb_dataset_field_info(ds, 2, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 2));
     ck_assert(fi.defined);
     ck_assert_int_eq(fi.dtype, SB_FLOAT32);
     append_rows(ds, 10, 12);
     ck_assert_uint_eq(sb_dataset_size(ds), 2);
     int16_t s10[4];
-    SBT_OK(sb_dataset_read(ds, "samples", 0, 1, s10));
+    SBT_OK(sb_dataset_read(s10, ds, "samples", 0, 1));
     ck_assert_int_eq(s10[0], 1000);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -570,7 +569,7 @@ START_TEST(define_field_rules) {
     SBT_OK(sb_dataset_define_field(ds, "samples", SB_INT16, 1, (uint64_t[]){4}));
     SBT_OK(sb_dataset_define_field(ds, "key", SB_UINT8, 0, NULL));
     sb_field_info fi;
-    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 0));
     ck_assert(fi.defined);
     ck_assert_int_eq(fi.dtype, SB_INT16);
     ck_assert_uint_eq(fi.row_bytes, 8);
@@ -593,9 +592,9 @@ START_TEST(define_field_rules) {
     make_row(1, sv, &k, m, row);
     int32_t wide[4] = {0};
     row[0] = arr(SB_INT32, 1, (uint64_t[]){4}, wide);
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
-    SBT_OK(sb_dataset_field_info(ds, 2, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 2));
     ck_assert(!fi.defined);
     append_rows(ds, 0, 2);
     check_rows(ds, 0, 2);
@@ -614,21 +613,26 @@ START_TEST(write_at_and_commit_size) {
     sb_array cols[2] = {arr(SB_INT32, 1, (uint64_t[]){3}, a),
                         arr(SB_FLOAT64, 2, (uint64_t[]){3, 2}, b)};
     /* fields must be defined first */
-    SBT_FAILS(sb_dataset_write_at(ds, 0, cols));
+    SBT_FAILS(sb_dataset_write_at(ds, 0, 2, cols));
     SBT_OK(sb_dataset_define_field(ds, "a", SB_INT32, 0, NULL));
     SBT_OK(sb_dataset_define_field(ds, "b", SB_FLOAT64, 1, (uint64_t[]){2}));
-    SBT_OK(sb_dataset_write_at(ds, 4, cols));
+    SBT_OK(sb_dataset_write_at(ds, 4, 2, cols));
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
-    SBT_OK(sb_dataset_write_at(ds, 0, cols));
+    SBT_OK(sb_dataset_write_at(ds, 0, 2, cols));
+    /* row 3 was never written: no size may cover it */
+    SBT_ERR(sb_dataset_commit_size(ds, 7), SB_ERR_INVALID);
+    SBT_MSG_HAS("rows [3, 4)");
+    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    sb_array one[2] = {arr(SB_INT32, 1, (uint64_t[]){1}, a), arr(SB_FLOAT64, 2, (uint64_t[]){1, 2}, b)};
+    SBT_OK(sb_dataset_write_at(ds, 3, 2, one));
     SBT_OK(sb_dataset_commit_size(ds, 7));
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
     int32_t ra[7];
-    SBT_OK(sb_dataset_read(ds, "a", 0, 7, ra));
-    const int32_t want[7] = {7, 8, 9, 0, 7, 8, 9};
-    ck_assert_mem_eq(ra, want, 3 * sizeof(int32_t));
-    ck_assert_mem_eq(ra + 4, want + 4, 3 * sizeof(int32_t));
+    SBT_OK(sb_dataset_read(ra, ds, "a", 0, 7));
+    const int32_t want[7] = {7, 8, 9, 7, 7, 8, 9};
+    ck_assert_mem_eq(ra, want, sizeof want);
     double rb[3][2];
-    SBT_OK(sb_dataset_read(ds, "b", 4, 3, rb));
+    SBT_OK(sb_dataset_read(rb, ds, "b", 4, 3));
     ck_assert_mem_eq(rb, b, sizeof b);
     /* the size never shrinks and never passes the capacity */
     SBT_OK(sb_dataset_commit_size(ds, 5));
@@ -636,9 +640,9 @@ START_TEST(write_at_and_commit_size) {
     SBT_FAILS(sb_dataset_commit_size(ds, 11));
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
     /* past the capacity, or another dtype: refused */
-    SBT_FAILS(sb_dataset_write_at(ds, 8, cols));
+    SBT_FAILS(sb_dataset_write_at(ds, 8, 2, cols));
     cols[0].dtype = SB_UINT32;
-    SBT_ERR(sb_dataset_write_at(ds, 0, cols), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_write_at(ds, 0, 2, cols), SB_ERR_TYPE);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     int64_t v;
@@ -648,19 +652,29 @@ START_TEST(write_at_and_commit_size) {
 }
 END_TEST
 
-START_TEST(write_buffer) {
+/* Bytes of one row of F3: int16 (4,), uint8, float32 (2, 3). */
+#define F3_ROW_BYTES (8 + 1 + 24)
+
+START_TEST(append_buffer) {
     sb_store *s = open_store(SB_CREATE);
     sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
-    SBT_OK(sb_dataset_set_write_buffer(ds, 4));
+    SBT_OK(sb_dataset_set_append_buffer(ds, 4 * F3_ROW_BYTES));
     append_rows(ds, 0, 3);
+    /* Buffered, yet this handle sees them, as Python's size and get do. */
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 3);
-    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    check_rows(ds, 0, 3);
     append_rows(ds, 3, 4); /* fills the buffer: written */
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
     ck_assert_uint_eq(sb_dataset_size(ds), 4);
     check_rows(ds, 0, 4);
     append_rows(ds, 4, 6);
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
+    check_rows(ds, 2, 6); /* across the file and the buffer */
+    sb_array got;
+    SBT_OK(sb_dataset_get(&got, ds, 1, (const char *[]){"key"}));
+    ck_assert_uint_eq(got.shape[0], 6);
+    sb_free(got.data);
     /* a bad row is refused at once, not at flush time */
     int16_t sv[4];
     uint8_t k;
@@ -668,23 +682,26 @@ START_TEST(write_buffer) {
     sb_array row[3];
     make_row(1, sv, &k, m, row);
     row[1].dtype = SB_INT8;
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_TYPE);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_TYPE);
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
     SBT_OK(sb_dataset_flush(ds));
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
     ck_assert_uint_eq(sb_dataset_size(ds), 6);
     check_rows(ds, 0, 6);
-    /* changing the buffer flushes what it held */
+    /* changing the buffer writes what it held; 0 is write-through */
     append_rows(ds, 6, 7);
-    SBT_OK(sb_dataset_set_write_buffer(ds, 0));
+    SBT_OK(sb_dataset_set_append_buffer(ds, 0));
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    append_rows(ds, 7, 8);
+    ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
     /* buffered rows count against the capacity */
-    SBT_OK(sb_dataset_set_write_buffer(ds, 5));
-    append_rows(ds, 7, 9);
+    SBT_OK(sb_dataset_set_append_buffer(ds, 5 * F3_ROW_BYTES));
+    append_rows(ds, 8, 9);
     make_row(9, sv, &k, m, row);
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_FULL);
-    /* closing the dataset flushes */
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_FULL);
+    ck_assert_uint_eq(sb_dataset_size(ds), 9);
+    /* closing the dataset writes them */
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     s = open_store(SB_READ);
@@ -696,16 +713,30 @@ START_TEST(write_buffer) {
 }
 END_TEST
 
-START_TEST(store_option_buffer_and_store_close_flushes) {
-    sb_store_options o;
-    sb_store_options_init(&o);
-    o.write_buffer_rows = 3;
-    sb_store *s = NULL;
-    SBT_OK(sb_store_open(&s, path, SB_CREATE, &o));
+/* The _sb_size the file on disk holds now: read from a copy, since HDF5
+ * would show this process its own cache. */
+static int64_t committed_size(const char *name) {
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    ck_assert(sbt_read_file(path, &bytes, &len));
+    char *copy = sbt_join(dir, "snapshot.h5");
+    ck_assert(sbt_write_file(copy, bytes, len));
+    free(bytes);
+    int64_t v = -1;
+    ck_assert(sbt_raw_attr_i64(copy, name, "_sb_size", &v));
+    remove(copy);
+    free(copy);
+    return v;
+}
+
+/* Appends are buffered by default; a store close, or a store flush, writes
+ * them and commits their size. */
+START_TEST(default_buffer_and_store_close_flushes) {
+    sb_store *s = open_store(SB_CREATE);
     sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
     append_rows(ds, 0, 2);
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 2);
-    ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    ck_assert_uint_eq(sb_dataset_size(ds), 2);
     SBT_OK(sb_store_close(s)); /* the dataset handle is still open */
     sb_dataset_close(ds);
     s = open_store(SB_READ);
@@ -714,14 +745,16 @@ START_TEST(store_option_buffer_and_store_close_flushes) {
     check_rows(ds, 0, 2);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
-    /* and sb_store_flush writes buffered rows too */
-    SBT_OK(sb_store_open(&s, path, SB_READ_WRITE, &o));
+    /* and sb_store_flush writes buffered rows and commits their size */
+    s = open_store(SB_READ_WRITE);
     ds = load(s, "ds_one");
     append_rows(ds, 2, 3);
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 1);
+    ck_assert_int_eq(committed_size("ds_one"), 2); /* not before a commit */
     SBT_OK(sb_store_flush(s));
     ck_assert_uint_eq(sb_dataset_pending_rows(ds), 0);
     ck_assert_uint_eq(sb_dataset_size(ds), 3);
+    ck_assert_int_eq(committed_size("ds_one"), 3);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
 }
@@ -736,19 +769,19 @@ START_TEST(bad_row_arrays) {
     sb_array row[3];
     make_row(0, sv, &k, m, row);
     row[0].data = NULL;
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_INVALID);
     make_row(0, sv, &k, m, row);
     row[2].dtype = (sb_dtype)99;
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_INVALID);
     make_row(0, sv, &k, m, row);
     row[2].ndim = SB_MAX_DIMS + 1;
-    SBT_ERR(sb_dataset_append(ds, row), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(ds, 3, row), SB_ERR_INVALID);
     make_row(0, sv, &k, m, row);
     row[0].ndim = SB_MAX_DIMS; /* a row of 8 dims does not fit a field of 8 dims + rows */
-    SBT_FAILS(sb_dataset_append(ds, row));
+    SBT_FAILS(sb_dataset_append(ds, 3, row));
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     sb_field_info fi;
-    SBT_OK(sb_dataset_field_info(ds, 0, &fi));
+    SBT_OK(sb_dataset_field_info(&fi, ds, 0));
     ck_assert(!fi.defined);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -764,17 +797,17 @@ START_TEST(wrong_field_count_writes_nothing) {
     float m[6];
     sb_array row[3];
     make_row(1, sv, &k, m, row);
-    SBT_ERR(sb_dataset_append_n(ds, 2, row), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(ds, 2, row), SB_ERR_INVALID);
     SBT_MSG_HAS("3 fields");
-    SBT_ERR(sb_dataset_append_n(ds, 4, row), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(ds, 4, row), SB_ERR_INVALID);
     sb_array cols[3] = {arr(SB_INT16, 2, (uint64_t[]){1, 4}, sv), arr(SB_UINT8, 1, (uint64_t[]){1}, &k),
                         arr(SB_FLOAT32, 3, (uint64_t[]){1, 2, 3}, m)};
-    SBT_ERR(sb_dataset_extend_n(ds, 2, cols), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_extend(ds, 2, cols), SB_ERR_INVALID);
     check_nothing_written(s, ds, 1);
     s = open_store(SB_READ_WRITE);
     ds = load(s, "ds_one");
-    SBT_OK(sb_dataset_append_n(ds, 3, row));
-    SBT_OK(sb_dataset_extend_n(ds, 3, cols));
+    SBT_OK(sb_dataset_append(ds, 3, row));
+    SBT_OK(sb_dataset_extend(ds, 3, cols));
     ck_assert_uint_eq(sb_dataset_size(ds), 3);
     check_rows(ds, 0, 2);
     SBT_OK(sb_dataset_close(ds));
@@ -801,8 +834,8 @@ int main(void) {
     tcase_add_test(tc, reset_rewinds);
     tcase_add_test(tc, define_field_rules);
     tcase_add_test(tc, write_at_and_commit_size);
-    tcase_add_test(tc, write_buffer);
-    tcase_add_test(tc, store_option_buffer_and_store_close_flushes);
+    tcase_add_test(tc, append_buffer);
+    tcase_add_test(tc, default_buffer_and_store_close_flushes);
     tcase_add_test(tc, bad_row_arrays);
     tcase_add_test(tc, wrong_field_count_writes_nothing);
     suite_add_tcase(su, tc);

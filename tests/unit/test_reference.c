@@ -51,7 +51,7 @@ static sb_dtype dtype_of(const cJSON *spec) {
     sb_dtype t;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(spec, "dtype");
     ck_assert(cJSON_IsString(name));
-    SBT_OK(sb_dtype_parse(name->valuestring, &t));
+    SBT_OK(sb_dtype_parse(&t, name->valuestring));
     return t;
 }
 
@@ -101,23 +101,23 @@ static void check_values(sb_dtype t, const void *buf, size_t n, const cJSON *val
 START_TEST(dataset_names) {
     char **names;
     size_t n;
-    SBT_OK(sb_store_dataset_names(store, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, store));
     cJSON *d = datasets();
     ck_assert_uint_eq(n, (size_t)cJSON_GetArraySize(d));
     /* the dump's keys are sorted, as the library's names must be */
     size_t i = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, d) ck_assert_str_eq(names[i++], item->string);
-    sb_strings_free(names, n);
+    sb_free(names);
     ck_assert_uint_eq(n, 3);
     /* groups that are not datasets are neither listed nor loadable */
     const cJSON *g;
     cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(expected, "groups_not_datasets")) {
         bool exists = true;
-        SBT_OK(sb_store_has_dataset(store, g->valuestring, &exists));
+        SBT_OK(sb_store_has_dataset(&exists, store, g->valuestring));
         ck_assert(!exists);
         sb_dataset *ds;
-        SBT_ERR(sb_store_load_dataset(store, g->valuestring, &ds), SB_ERR_NOT_FOUND);
+        SBT_ERR(sb_store_load_dataset(&ds, store, g->valuestring), SB_ERR_NOT_FOUND);
     }
 }
 END_TEST
@@ -136,7 +136,7 @@ static void check_fields(sb_dataset *ds, const cJSON *spec) {
         /* order: by _sb_priority */
         ck_assert_str_eq(sb_dataset_field(ds, i), fname);
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert(fi.defined);
         sb_dtype t = dtype_of(f);
         ck_assert_int_eq(fi.dtype, t);
@@ -152,29 +152,29 @@ static void check_fields(sb_dataset *ds, const cJSON *spec) {
         const cJSON *values = cJSON_GetObjectItemCaseSensitive(f, "values");
         /* get(): the whole field */
         sb_array got;
-        SBT_OK(sb_dataset_get(ds, fname, &got));
+        SBT_OK(sb_dataset_get(&got, ds, 1, (const char *[]){fname}));
         ck_assert_int_eq(got.dtype, t);
         ck_assert_int_eq(got.ndim, fi.row_ndim + 1);
         ck_assert_uint_eq(got.shape[0], size);
         check_values(t, got.data, (size_t)(size * row_elems), values, where);
-        sb_array_release(&got);
+        sb_free(got.data);
         /* read(): every row on its own, and two uneven halves */
         if (size > 0) {
             unsigned char *buf = malloc((size_t)(size * fi.row_bytes));
             for (uint64_t r = 0; r < size; r++)
-                SBT_OK(sb_dataset_read(ds, fname, r, 1, buf + r * fi.row_bytes));
+                SBT_OK(sb_dataset_read(buf + r * fi.row_bytes, ds, fname, r, 1));
             check_values(t, buf, (size_t)(size * row_elems), values, where);
             memset(buf, 0, (size_t)(size * fi.row_bytes));
             uint64_t half = size / 3;
-            SBT_OK(sb_dataset_read(ds, fname, 0, half, buf));
-            SBT_OK(sb_dataset_read(ds, fname, half, size - half, buf + half * fi.row_bytes));
+            SBT_OK(sb_dataset_read(buf, ds, fname, 0, half));
+            SBT_OK(sb_dataset_read(buf + half * fi.row_bytes, ds, fname, half, size - half));
             check_values(t, buf, (size_t)(size * row_elems), values, where);
             free(buf);
         }
         /* rows past the size exist in the file but are not readable */
         unsigned char one[1024];
         ck_assert_uint_le(fi.row_bytes, sizeof one);
-        SBT_ERR(sb_dataset_read(ds, fname, size, 1, one), SB_ERR_INVALID);
+        SBT_ERR(sb_dataset_read(one, ds, fname, size, 1), SB_ERR_INVALID);
         i++;
     }
 }
@@ -184,7 +184,7 @@ static void check_assets(sb_dataset *ds, const cJSON *spec) {
     const cJSON *assets = cJSON_GetObjectItemCaseSensitive(spec, "assets");
     char **names;
     size_t n;
-    SBT_OK(sb_dataset_asset_names(ds, &names, &n));
+    SBT_OK(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_uint_eq(n, (size_t)cJSON_GetArraySize(assets));
     size_t i = 0;
     const cJSON *a;
@@ -195,7 +195,7 @@ static void check_assets(sb_dataset *ds, const cJSON *spec) {
         sb_dtype t = dtype_of(a);
         const cJSON *shape = cJSON_GetObjectItemCaseSensitive(a, "shape");
         sb_array info;
-        SBT_OK(sb_dataset_asset_info(ds, a->string, &info));
+        SBT_OK(sb_dataset_asset_info(&info, ds, a->string));
         ck_assert_int_eq(info.dtype, t);
         ck_assert_int_eq(info.ndim, cJSON_GetArraySize(shape));
         uint64_t count = 1;
@@ -206,30 +206,30 @@ static void check_assets(sb_dataset *ds, const cJSON *spec) {
         }
         const cJSON *values = cJSON_GetObjectItemCaseSensitive(a, "values");
         sb_array arr;
-        SBT_OK(sb_dataset_get_asset_array(ds, a->string, &arr));
+        SBT_OK(sb_dataset_get_asset_array(&arr, ds, a->string));
         ck_assert_int_eq(arr.dtype, t);
         ck_assert_uint_eq(sb_array_count(&arr), count);
         check_values(t, arr.data, (size_t)count, values, where);
         void *raw;
         size_t len;
-        SBT_OK(sb_dataset_get_asset_bytes(ds, a->string, &raw, &len));
+        SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, a->string));
         ck_assert_uint_eq(len, count * sb_dtype_size(t));
         ck_assert_mem_eq(raw, arr.data, len);
         sb_free(raw);
-        sb_array_release(&arr);
+        sb_free(arr.data);
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(a, "json");
         cJSON *doc = NULL;
         if (want) {
-            SBT_OK(sb_dataset_get_json_asset(ds, a->string, &doc));
+            SBT_OK(sb_dataset_get_json_asset(&doc, ds, a->string));
             ck_assert_msg(cJSON_Compare(doc, want, true), "%s: JSON differs", where);
             cJSON_Delete(doc);
         } else {
-            SBT_ERR(sb_dataset_get_json_asset(ds, a->string, &doc), SB_ERR_FORMAT);
+            SBT_ERR(sb_dataset_get_json_asset(&doc, ds, a->string), SB_ERR_FORMAT);
             SBT_MSG_HAS(a->string);
         }
         i++;
     }
-    sb_strings_free(names, n);
+    sb_free(names);
 }
 
 START_TEST(every_dataset_every_value) {
@@ -237,7 +237,7 @@ START_TEST(every_dataset_every_value) {
     int checked = 0;
     cJSON_ArrayForEach(spec, datasets()) {
         sb_dataset *ds;
-        SBT_OK(sb_store_load_dataset(store, spec->string, &ds));
+        SBT_OK(sb_store_load_dataset(&ds, store, spec->string));
         ck_assert_str_eq(sb_dataset_name(ds), spec->string);
         ck_assert_uint_eq(sb_dataset_capacity(ds),
                           (uint64_t)cJSON_GetObjectItemCaseSensitive(spec, "capacity")->valuedouble);
@@ -281,7 +281,7 @@ START_TEST(read_only_leaves_file_untouched) {
     ck_assert(sbt_read_file(ref_path, &before, &lb));
     SBT_OK(sb_store_open(&store, ref_path, SB_READ, NULL));
     sb_dataset *ds;
-    SBT_OK(sb_store_load_dataset(store, "aes/traces", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, store, "aes/traces"));
     uint8_t key = 1;
     sb_array a;
     SBT_OK(sb_array_wrap(&a, SB_UINT8, 0, NULL, &key));
@@ -301,9 +301,9 @@ START_TEST(export_of_reference_keeps_values) {
     /* a copy into a temporary store reads back identical */
     sb_store *tmp;
     SBT_OK(sb_store_temporary(&tmp, "ref-copy"));
-    SBT_OK(sb_store_export_dataset(store, "aes/traces", tmp, NULL, true, 7));
+    SBT_OK(sb_store_export_dataset(store, "aes/traces", tmp, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 7}));
     sb_dataset *ds;
-    SBT_OK(sb_store_load_dataset(tmp, "aes/traces", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, tmp, "aes/traces"));
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(datasets(), "aes/traces");
     ck_assert_uint_eq(sb_dataset_capacity(ds),
                       (uint64_t)cJSON_GetObjectItemCaseSensitive(spec, "size")->valuedouble);

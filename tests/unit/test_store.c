@@ -29,7 +29,7 @@ static void teardown(void) {
 static sb_dataset *create(sb_store *s, const char *name, uint64_t cap, size_t n,
                           const char *const *fields) {
     sb_dataset *ds = NULL;
-    SBT_OK(sb_store_create_dataset(s, name, cap, n, fields, &ds));
+    SBT_OK(sb_store_create_dataset(&ds, s, name, cap, n, fields));
     ck_assert_ptr_nonnull(ds);
     return ds;
 }
@@ -37,7 +37,7 @@ static sb_dataset *create(sb_store *s, const char *name, uint64_t cap, size_t n,
 static void append_i32(sb_dataset *ds, int32_t v) {
     sb_array a;
     SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
-    SBT_OK(sb_dataset_append(ds, &a));
+    SBT_OK(sb_dataset_append(ds, 1, &a));
 }
 
 static const char *const ONE[] = {"x"};
@@ -50,18 +50,18 @@ START_TEST(mode_parse_and_string) {
         {"w-", SB_CREATE}, {"x", SB_CREATE}, {"a", SB_READ_WRITE_CREATE}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         sb_open_mode m = (sb_open_mode)99;
-        SBT_OK(sb_open_mode_parse(ok[i].text, &m));
+        SBT_OK(sb_open_mode_parse(&m, ok[i].text));
         ck_assert_int_eq(m, ok[i].mode);
     }
     static const char *const bad[] = {"", "R", "rw", "w+", "a+", "r ", "read", "-"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sb_open_mode m = SB_READ_WRITE;
-        SBT_ERR(sb_open_mode_parse(bad[i], &m), SB_ERR_INVALID);
+        SBT_ERR(sb_open_mode_parse(&m, bad[i]), SB_ERR_INVALID);
         ck_assert_int_eq(m, SB_READ_WRITE);
     }
     sb_open_mode m;
-    SBT_ERR(sb_open_mode_parse(NULL, &m), SB_ERR_INVALID);
-    SBT_ERR(sb_open_mode_parse("r", NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_open_mode_parse(&m, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_open_mode_parse(NULL, "r"), SB_ERR_INVALID);
     ck_assert_str_eq(sb_open_mode_string(SB_READ), "r");
     ck_assert_str_eq(sb_open_mode_string(SB_READ_WRITE), "r+");
     ck_assert_str_eq(sb_open_mode_string(SB_CREATE_TRUNCATE), "w");
@@ -70,7 +70,7 @@ START_TEST(mode_parse_and_string) {
     ck_assert_ptr_null(sb_open_mode_string((sb_open_mode)42));
     /* parse(string(m)) == m for every mode */
     for (int i = SB_READ; i <= SB_READ_WRITE_CREATE; i++) {
-        SBT_OK(sb_open_mode_parse(sb_open_mode_string((sb_open_mode)i), &m));
+        SBT_OK(sb_open_mode_parse(&m, sb_open_mode_string((sb_open_mode)i)));
         ck_assert_int_eq(m, i);
     }
 }
@@ -97,20 +97,20 @@ START_TEST(mode_r_is_read_only) {
 
     s = sbt_open(dir, "a.h5", SB_READ);
     ck_assert_int_eq(sb_store_mode(s), SB_READ);
-    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "d"));
     ck_assert_uint_eq(sb_dataset_size(ds), 1);
     int32_t v = 9;
     sb_array a;
     SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
-    SBT_ERR(sb_dataset_append(ds, &a), SB_ERR_READ_ONLY);
-    SBT_ERR(sb_dataset_extend(ds, &a), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_dataset_append(ds, 1, &a), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_dataset_extend(ds, 1, &a), SB_ERR_READ_ONLY);
     SBT_ERR(sb_dataset_reset(ds), SB_ERR_READ_ONLY);
     SBT_ERR(sb_dataset_add_asset_bytes(ds, "b", "xy", 2, false), SB_ERR_READ_ONLY);
     sb_dataset *other = NULL;
-    SBT_ERR(sb_store_create_dataset(s, "e", 3, 1, ONE, &other), SB_ERR_READ_ONLY);
+    SBT_ERR(sb_store_create_dataset(&other, s, "e", 3, 1, ONE), SB_ERR_READ_ONLY);
     ck_assert_uint_eq(sb_dataset_size(ds), 1);
     int32_t back = 0;
-    SBT_OK(sb_dataset_read(ds, "x", 0, 1, &back));
+    SBT_OK(sb_dataset_read(&back, ds, "x", 0, 1));
     ck_assert_int_eq(back, 7);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -125,16 +125,16 @@ START_TEST(mode_r_plus_writes_existing) {
     SBT_OK(sb_store_close(s));
 
     s = sbt_open(dir, "a.h5", SB_READ_WRITE);
-    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "d"));
     append_i32(ds, 2);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
 
     s = sbt_open(dir, "a.h5", SB_READ);
-    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "d"));
     ck_assert_uint_eq(sb_dataset_size(ds), 2);
     int32_t back[2];
-    SBT_OK(sb_dataset_read(ds, "x", 0, 2, back));
+    SBT_OK(sb_dataset_read(back, ds, "x", 0, 2));
     ck_assert_int_eq(back[0], 1);
     ck_assert_int_eq(back[1], 2);
     SBT_OK(sb_dataset_close(ds));
@@ -150,11 +150,11 @@ START_TEST(mode_w_truncates) {
     s = sbt_open(dir, "a.h5", SB_CREATE_TRUNCATE);
     char **names = NULL;
     size_t n = 99;
-    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 0);
-    sb_strings_free(names, n);
+    sb_free(names);
     bool exists = true;
-    SBT_OK(sb_store_has_dataset(s, "d", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, s, "d"));
     ck_assert(!exists);
     /* the old name is free again */
     SBT_OK(sb_dataset_close(create(s, "d", 2, 1, ONE)));
@@ -198,7 +198,7 @@ START_TEST(mode_a_opens_or_creates) {
     SBT_OK(sb_store_close(s));
 
     s = sbt_open(dir, "a.h5", SB_READ_WRITE_CREATE);
-    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "d"));
     ck_assert_uint_eq(sb_dataset_size(ds), 1);
     append_i32(ds, 6);
     ck_assert_uint_eq(sb_dataset_size(ds), 2);
@@ -230,7 +230,7 @@ START_TEST(open_damaged_hdf5_is_format_error) {
     /* the HDF5 signature is there, the rest of the file is cut off */
     sb_store *s = sbt_open(dir, "cut.h5", SB_CREATE);
     sb_dataset *ds;
-    SBT_OK(sb_store_create_dataset(s, "d", 100, 1, (const char *const[]){"x"}, &ds));
+    SBT_OK(sb_store_create_dataset(&ds, s, "d", 100, 1, (const char *const[]){"x"}));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     char *path = sbt_join(dir, "cut.h5");
@@ -266,16 +266,16 @@ END_TEST
 START_TEST(options_and_getters) {
     sb_store_options o;
     memset(&o, 0xab, sizeof o);
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     ck_assert_uint_eq(o.version, SB_STORE_OPTIONS_VERSION);
     ck_assert(o.comm == MPI_COMM_NULL);
     ck_assert(o.info == MPI_INFO_NULL);
-    ck_assert(!o.temporary);
     ck_assert_uint_eq(o.alignment, 0);
     ck_assert(o.collective_metadata);
     ck_assert(!o.fsync);
-    ck_assert_uint_eq(o.write_buffer_rows, 0);
-    ck_assert_int_eq(o.file_locking, -1);
+    ck_assert_int_eq(o.locking, SB_AUTO);
+    ck_assert_int_eq(o.collective_reads, SB_AUTO);
+    ck_assert_int_eq(o.collective_writes, SB_AUTO);
     ck_assert_uint_eq(o.meta_block_size, 0);
     ck_assert_uint_eq(o.sieve_buffer_size, 0);
 
@@ -297,22 +297,31 @@ START_TEST(options_and_getters) {
     SBT_OK(sb_store_close(s));
 
     for (int lock = 0; lock <= 1; lock++) {
-        o.file_locking = lock;
+        o.locking = lock ? SB_AUTO : SB_NO;
         SBT_OK(sb_store_open(&s, path, SB_READ, &o));
-        SBT_OK(sb_store_load_dataset(s, "d", &ds));
+        SBT_OK(sb_store_load_dataset(&ds, s, "d"));
         ck_assert_uint_eq(sb_dataset_size(ds), 1);
         SBT_OK(sb_dataset_close(ds));
         SBT_OK(sb_store_close(s));
     }
     o.version = 0;
     SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
+    o.version = SB_STORE_OPTIONS_VERSION + 1; /* a newer header than this library */
+    SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
+    SBT_MSG_HAS("sb_store_options_init");
+    SBT_ERR(sb_store_options_init(&o, 0), SB_ERR_INVALID);
+    SBT_ERR(sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION + 1), SB_ERR_INVALID);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
+    o.collective_writes = (sb_choice)7;
+    SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
+    SBT_MSG_HAS("SB_AUTO");
     free(path);
 }
 END_TEST
 
 START_TEST(alignment_option) {
     sb_store_options o;
-    sb_store_options_init(&o);
+    sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.alignment = 65536;
     o.alignment_threshold = 1;
     char *path = sbt_join(dir, "aligned.h5");
@@ -325,7 +334,7 @@ START_TEST(alignment_option) {
     sb_array cols[2];
     SBT_OK(sb_array_wrap(&cols[0], SB_INT32, 1, (uint64_t[]){3}, x));
     SBT_OK(sb_array_wrap(&cols[1], SB_UINT8, 1, (uint64_t[]){3}, y));
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 2, cols));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -353,15 +362,15 @@ static void fill_temporary(sb_store *s) {
     SBT_OK(sb_dataset_add_asset_bytes(ds, "note", "abc", 3, false));
     SBT_OK(sb_store_flush(s));
     int32_t back[5];
-    SBT_OK(sb_dataset_read(ds, "x", 0, 5, back));
+    SBT_OK(sb_dataset_read(back, ds, "x", 0, 5));
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(back[i], i * 3);
     char **names;
     size_t n;
-    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(names[0], "aes/traces");
-    sb_strings_free(names, n);
+    sb_free(names);
     SBT_OK(sb_dataset_close(ds));
 }
 
@@ -382,7 +391,7 @@ START_TEST(temporary_never_touches_existing_file) {
         fill_temporary(s);
         /* the file's own dataset is not visible: the store starts empty in memory */
         bool exists = true;
-        SBT_OK(sb_store_has_dataset(s, "on_disk", &exists));
+        SBT_OK(sb_store_has_dataset(&exists, s, "on_disk"));
         ck_assert(!exists);
         SBT_OK(sb_store_close(s));
         ck_assert(sbt_read_file(paths[k], &after, &la));
@@ -405,15 +414,13 @@ START_TEST(temporary_creates_no_file) {
     ck_assert_str_eq(sb_store_path(s), path);
     SBT_OK(sb_store_close(s));
     ck_assert(!sbt_exists(path));
-    /* Python's Store(path, temporary=True): the open mode is ignored */
-    sb_store_options o;
-    sb_store_options_init(&o);
-    o.temporary = true;
-    SBT_OK(sb_store_open(&s, path, SB_READ, &o));
+    /* twice with one label: two stores, no collision, nothing on disk */
+    sb_store *t;
+    SBT_OK(sb_store_temporary(&s, path));
+    SBT_OK(sb_store_temporary(&t, path));
     fill_temporary(s);
-    SBT_OK(sb_store_close(s));
-    SBT_OK(sb_store_open(&s, path, SB_CREATE_TRUNCATE, &o));
-    fill_temporary(s);
+    fill_temporary(t);
+    SBT_OK(sb_store_close(t));
     SBT_OK(sb_store_close(s));
     ck_assert(!sbt_exists(path));
     ck_assert_int_eq(sbt_count_entries(dir), 0);
@@ -432,7 +439,7 @@ START_TEST(two_temporaries_same_name_are_independent) {
     SBT_OK(sb_store_temporary(&b, "same"));
     SBT_OK(sb_dataset_close(create(a, "only_in_a", 2, 1, ONE)));
     bool exists = true;
-    SBT_OK(sb_store_has_dataset(b, "only_in_a", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, b, "only_in_a"));
     ck_assert(!exists);
     SBT_OK(sb_store_close(a));
     SBT_OK(sb_store_close(b));
@@ -445,28 +452,28 @@ START_TEST(create_errors) {
     sb_store *s = sbt_open(dir, "c.h5", SB_CREATE);
     sb_dataset *ds = create(s, "campaign", 4, 1, ONE);
     sb_dataset *other = (sb_dataset *)&other;
-    SBT_ERR(sb_store_create_dataset(s, "campaign", 4, 1, ONE, &other), SB_ERR_EXISTS);
+    SBT_ERR(sb_store_create_dataset(&other, s, "campaign", 4, 1, ONE), SB_ERR_EXISTS);
     SBT_MSG_HAS("campaign");
-    SBT_ERR(sb_store_create_dataset(s, "nofields", 4, 0, NULL, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "nofields", 4, 0, NULL), SB_ERR_INVALID);
     SBT_MSG_HAS("nofields");
     const char *const dup[] = {"plaintext", "key", "plaintext"};
-    SBT_ERR(sb_store_create_dataset(s, "dup", 4, 3, dup, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "dup", 4, 3, dup), SB_ERR_INVALID);
     SBT_MSG_HAS("plaintext");
     const char *const empty_field[] = {"a", ""};
-    SBT_ERR(sb_store_create_dataset(s, "ef", 4, 2, empty_field, &other), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "ef", 4, 2, empty_field), SB_ERR_INVALID);
     const char *const null_field[] = {"a", NULL};
-    SBT_ERR(sb_store_create_dataset(s, "nf", 4, 2, null_field, &other), SB_ERR_INVALID);
-    SBT_ERR(sb_store_create_dataset(s, "", 4, 1, ONE, &other), SB_ERR_INVALID);
-    SBT_ERR(sb_store_create_dataset(s, NULL, 4, 1, ONE, &other), SB_ERR_INVALID);
-    SBT_ERR(sb_store_create_dataset(s, "a//b", 4, 1, ONE, &other), SB_ERR_INVALID);
-    SBT_ERR(sb_store_create_dataset(s, "x", 4, 1, ONE, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "nf", 4, 2, null_field), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "", 4, 1, ONE), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, NULL, 4, 1, ONE), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(&other, s, "a//b", 4, 1, ONE), SB_ERR_INVALID);
+    SBT_ERR(sb_store_create_dataset(NULL, s, "x", 4, 1, ONE), SB_ERR_INVALID);
     /* nothing half-made stays behind */
     char **names;
     size_t n;
-    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(names[0], "campaign");
-    sb_strings_free(names, n);
+    sb_free(names);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
 }
@@ -476,21 +483,21 @@ START_TEST(load_missing_and_non_datasets) {
     sb_store *s = sbt_open(dir, "l.h5", SB_CREATE);
     SBT_OK(sb_dataset_close(create(s, "aes/traces", 4, 1, ONE)));
     sb_dataset *ds = (sb_dataset *)&ds;
-    SBT_ERR(sb_store_load_dataset(s, "nope", &ds), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_load_dataset(&ds, s, "nope"), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("nope");
     /* an intermediate group is not a dataset */
-    SBT_ERR(sb_store_load_dataset(s, "aes", &ds), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_load_dataset(&ds, s, "aes"), SB_ERR_NOT_FOUND);
     SBT_MSG_HAS("aes");
-    SBT_ERR(sb_store_load_dataset(s, "aes/traces/x", &ds), SB_ERR_NOT_FOUND);
-    SBT_ERR(sb_store_load_dataset(s, "aes/nope/deeper", &ds), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_load_dataset(&ds, s, "aes/traces/x"), SB_ERR_NOT_FOUND);
+    SBT_ERR(sb_store_load_dataset(&ds, s, "aes/nope/deeper"), SB_ERR_NOT_FOUND);
     bool exists = true;
-    SBT_OK(sb_store_has_dataset(s, "aes", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, s, "aes"));
     ck_assert(!exists);
-    SBT_OK(sb_store_has_dataset(s, "nope/x", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, s, "nope/x"));
     ck_assert(!exists);
-    SBT_OK(sb_store_has_dataset(s, "aes/traces", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, s, "aes/traces"));
     ck_assert(exists);
-    SBT_OK(sb_store_load_dataset(s, "aes/traces", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "aes/traces"));
     ck_assert_str_eq(sb_dataset_name(ds), "aes/traces");
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -518,11 +525,11 @@ START_TEST(names_sorted_nested) {
     for (int pass = 0; pass < 2; pass++) {
         char **names = NULL;
         size_t n = 0;
-        SBT_OK(sb_store_dataset_names(s, &names, &n));
+        SBT_OK(sb_store_dataset_names(&names, &n, s));
         ck_assert_uint_eq(n, 5);
         for (size_t i = 0; i < n; i++)
             ck_assert_str_eq(names[i], SORTED_NAMES[i]);
-        sb_strings_free(names, n);
+        sb_free(names);
         SBT_OK(sb_store_close(s));
         s = sbt_open(dir, "m.h5", SB_READ);
     }
@@ -530,40 +537,48 @@ START_TEST(names_sorted_nested) {
 }
 END_TEST
 
-static bool keep_big(const sb_dataset_info *info, void *payload) {
-    int *calls = payload;
-    (*calls)++;
-    ck_assert_ptr_nonnull(info->name);
-    return info->capacity >= 30;
-}
+/* Python's datasets(callback) with a filter: a visitor that keeps some. */
+typedef struct kept {
+    int calls;
+    size_t n;
+    char names[8][32];
+    uint64_t min_capacity;
+    bool nonempty_a;
+} kept;
 
-static bool keep_nonempty_a(const sb_dataset_info *info, void *payload) {
-    (void)payload;
-    return info->size > 0 && info->name[0] == 'a';
+static int keep(const sb_dataset_info *info, void *payload) {
+    kept *k = payload;
+    k->calls++;
+    ck_assert_ptr_nonnull(info->name);
+    ck_assert(!info->damaged);
+    bool want = info->capacity >= k->min_capacity &&
+                (!k->nonempty_a || (info->size > 0 && info->name[0] == 'a'));
+    if (want)
+        snprintf(k->names[k->n++], sizeof k->names[0], "%s", info->name);
+    return 0;
 }
 
 START_TEST(datasets_with_filter) {
     sb_store *s = store_with_many();
-    int calls = 0;
+    kept k = {0, 0, {{0}}, 30, false};
+    SBT_OK(sb_store_foreach_dataset(s, keep, &k));
+    ck_assert_int_eq(k.calls, 5);
+    ck_assert_uint_eq(k.n, 3);
+    ck_assert_str_eq(k.names[0], "aes/traces2");
+    ck_assert_str_eq(k.names[1], "b/c/d");
+    ck_assert_str_eq(k.names[2], "zeta");
+    k = (kept){0, 0, {{0}}, 0, true};
+    SBT_OK(sb_store_foreach_dataset(s, keep, &k));
+    ck_assert_uint_eq(k.n, 2);
+    ck_assert_str_eq(k.names[0], "aes/traces");
+    ck_assert_str_eq(k.names[1], "aes/traces2");
     char **names;
     size_t n;
-    SBT_OK(sb_store_datasets(s, keep_big, &calls, &names, &n));
-    ck_assert_int_eq(calls, 5);
-    ck_assert_uint_eq(n, 3);
-    ck_assert_str_eq(names[0], "aes/traces2");
-    ck_assert_str_eq(names[1], "b/c/d");
-    ck_assert_str_eq(names[2], "zeta");
-    sb_strings_free(names, n);
-    SBT_OK(sb_store_datasets(s, keep_nonempty_a, NULL, &names, &n));
-    ck_assert_uint_eq(n, 2);
-    ck_assert_str_eq(names[0], "aes/traces");
-    ck_assert_str_eq(names[1], "aes/traces2");
-    sb_strings_free(names, n);
-    SBT_OK(sb_store_datasets(s, NULL, NULL, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 5);
     for (size_t i = 0; i < n; i++)
         ck_assert_str_eq(names[i], SORTED_NAMES[i]);
-    sb_strings_free(names, n);
+    sb_free(names);
     SBT_OK(sb_store_close(s));
 }
 END_TEST
@@ -595,9 +610,9 @@ START_TEST(empty_store_lists_nothing) {
     sb_store *s = sbt_open(dir, "e.h5", SB_CREATE);
     char **names = NULL;
     size_t n = 7;
-    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 0);
-    sb_strings_free(names, n);
+    sb_free(names);
     walk w = {0, -1};
     SBT_OK(sb_store_foreach_dataset(s, visit, &w));
     ck_assert_int_eq(w.seen, 0);
@@ -613,14 +628,14 @@ START_TEST(created_never_written_reloads_fields) {
 
     s = sbt_open(dir, "n.h5", SB_READ_WRITE);
     sb_dataset *ds;
-    SBT_OK(sb_store_load_dataset(s, "fresh", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "fresh"));
     ck_assert_uint_eq(sb_dataset_nfields(ds), 3);
     ck_assert_uint_eq(sb_dataset_capacity(ds), 6);
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
     for (size_t i = 0; i < 3; i++) {
         ck_assert_str_eq(sb_dataset_field(ds, i), f3[i]);
         sb_field_info fi;
-        SBT_OK(sb_dataset_field_info(ds, i, &fi));
+        SBT_OK(sb_dataset_field_info(&fi, ds, i));
         ck_assert(!fi.defined);
     }
     int16_t samples[4] = {1, -2, 3, -4};
@@ -630,17 +645,17 @@ START_TEST(created_never_written_reloads_fields) {
     SBT_OK(sb_array_wrap(&row[0], SB_INT16, 1, (uint64_t[]){4}, samples));
     SBT_OK(sb_array_wrap(&row[1], SB_UINT8, 1, (uint64_t[]){2}, pt));
     SBT_OK(sb_array_wrap(&row[2], SB_UINT8, 0, NULL, &key));
-    SBT_OK(sb_dataset_append(ds, row));
+    SBT_OK(sb_dataset_append(ds, 3, row));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
 
     s = sbt_open(dir, "n.h5", SB_READ);
-    SBT_OK(sb_store_load_dataset(s, "fresh", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "fresh"));
     ck_assert_uint_eq(sb_dataset_size(ds), 1);
     for (size_t i = 0; i < 3; i++)
         ck_assert_str_eq(sb_dataset_field(ds, i), f3[i]);
     int16_t back[4];
-    SBT_OK(sb_dataset_read(ds, "samples", 0, 1, back));
+    SBT_OK(sb_dataset_read(back, ds, "samples", 0, 1));
     ck_assert_mem_eq(back, samples, sizeof samples);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -655,23 +670,23 @@ START_TEST(closed_store_leaves_closed_handles) {
     int32_t v = 2, back;
     sb_array a;
     SBT_OK(sb_array_wrap(&a, SB_INT32, 0, NULL, &v));
-    SBT_FAILS(sb_dataset_append(ds, &a));
-    SBT_FAILS(sb_dataset_extend(ds, &a));
-    SBT_FAILS(sb_dataset_read(ds, "x", 0, 1, &back));
+    SBT_FAILS(sb_dataset_append(ds, 1, &a));
+    SBT_FAILS(sb_dataset_extend(ds, 1, &a));
+    SBT_FAILS(sb_dataset_read(&back, ds, "x", 0, 1));
     SBT_FAILS(sb_dataset_reset(ds));
     SBT_FAILS(sb_dataset_flush(ds));
     SBT_FAILS(sb_dataset_add_asset_bytes(ds, "a", "b", 1, false));
     sb_array got;
-    SBT_FAILS(sb_dataset_get(ds, "x", &got));
+    SBT_FAILS(sb_dataset_get(&got, ds, 1, (const char *[]){"x"}));
     char **names;
     size_t n;
-    SBT_FAILS(sb_dataset_asset_names(ds, &names, &n));
+    SBT_FAILS(sb_dataset_asset_names(&names, &n, ds));
     ck_assert_ptr_null(sb_dataset_store(ds));
     sb_dataset_close(ds);
 
     /* the rows written before the close are in the file */
     s = sbt_open(dir, "h.h5", SB_READ);
-    SBT_OK(sb_store_load_dataset(s, "d", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "d"));
     ck_assert_uint_eq(sb_dataset_size(ds), 1);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
@@ -682,12 +697,12 @@ START_TEST(null_handles_are_errors) {
     SBT_ERR(sb_store_close(NULL), SB_ERR_INVALID);
     SBT_ERR(sb_store_flush(NULL), SB_ERR_INVALID);
     sb_dataset *ds;
-    SBT_ERR(sb_store_load_dataset(NULL, "x", &ds), SB_ERR_INVALID);
-    SBT_ERR(sb_dataset_append(NULL, NULL), SB_ERR_INVALID);
+    SBT_ERR(sb_store_load_dataset(&ds, NULL, "x"), SB_ERR_INVALID);
+    SBT_ERR(sb_dataset_append(NULL, 0, NULL), SB_ERR_INVALID);
     SBT_ERR(sb_dataset_close(NULL), SB_ERR_INVALID);
     char **names;
     size_t n;
-    SBT_ERR(sb_store_dataset_names(NULL, &names, &n), SB_ERR_INVALID);
+    SBT_ERR(sb_store_dataset_names(&names, &n, NULL), SB_ERR_INVALID);
 }
 END_TEST
 
@@ -731,10 +746,6 @@ static void spoil_and_hide(const char *path, const char *spoiled, const char *hi
     H5Fclose(f);
 }
 
-static bool has_acq0(const sb_dataset_info *info, void *payload) {
-    (void)payload;
-    return strcmp(info->name, "acq0") == 0;
-}
 
 START_TEST(damaged_names_still_reach_the_rows) {
     char *p = sbt_join(dir, "damaged.h5");
@@ -753,14 +764,14 @@ START_TEST(damaged_names_still_reach_the_rows) {
 
     SBT_OK(sb_store_open(&s, p, SB_READ, NULL));
     bool exists = false;
-    SBT_OK(sb_store_has_dataset(s, "acq0", &exists));
+    SBT_OK(sb_store_has_dataset(&exists, s, "acq0"));
     ck_assert(exists);
     sb_dataset *ds = NULL;
-    SBT_OK(sb_store_load_dataset(s, "acq0", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "acq0"));
     ck_assert(sb_dataset_found_by_walk(ds));
     ck_assert_uint_eq(sb_dataset_size(ds), 5);
     int32_t rows[5];
-    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    SBT_OK(sb_dataset_read(rows, ds, "x", 0, 5));
     for (int32_t v = 0; v < 5; v++)
         ck_assert_int_eq(rows[v], v);
     SBT_OK(sb_dataset_close(ds));
@@ -769,31 +780,28 @@ START_TEST(damaged_names_still_reach_the_rows) {
      * rescued as well). */
     char **names = NULL;
     size_t n = 0;
-    SBT_OK(sb_store_dataset_names(s, &names, &n));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(names[0], "\x01" "cq1");
     ck_assert_str_eq(names[1], "acq0");
-    SBT_OK(sb_store_load_dataset(s, names[0], &ds));
-    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    SBT_OK(sb_store_load_dataset(&ds, s, names[0]));
+    SBT_OK(sb_dataset_read(rows, ds, "x", 0, 5));
     ck_assert_int_eq(rows[0], 100);
     SBT_OK(sb_dataset_close(ds));
-    sb_strings_free(names, n);
-    SBT_ERR(sb_store_load_dataset(s, "nothing", &ds), SB_ERR_NOT_FOUND);
+    sb_free(names);
+    SBT_ERR(sb_store_load_dataset(&ds, s, "nothing"), SB_ERR_NOT_FOUND);
 
     /* The way out: export to a new store, where every name is sound. */
     char *q = sbt_join(dir, "rescued.h5");
     sb_store *out = NULL;
     SBT_OK(sb_store_open(&out, q, SB_CREATE_TRUNCATE, NULL));
-    SBT_OK(sb_store_datasets(s, has_acq0, NULL, &names, &n));
-    ck_assert_uint_eq(n, 1);
-    SBT_OK(sb_store_export_dataset(s, names[0], out, NULL, true, 100));
-    sb_strings_free(names, n);
+    SBT_OK(sb_store_export_dataset(s, "acq0", out, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = 100}));
     SBT_OK(sb_store_close(out));
     SBT_OK(sb_store_close(s));
     SBT_OK(sb_store_open(&out, q, SB_READ, NULL));
-    SBT_OK(sb_store_load_dataset(out, "acq0", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, out, "acq0"));
     ck_assert(!sb_dataset_found_by_walk(ds));
-    SBT_OK(sb_dataset_read(ds, "x", 0, 5, rows));
+    SBT_OK(sb_dataset_read(rows, ds, "x", 0, 5));
     ck_assert_int_eq(rows[4], 4);
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(out));
@@ -815,25 +823,25 @@ START_TEST(damaged_field_names_still_reach_the_rows) {
     sb_array cols[2];
     SBT_OK(sb_array_wrap(&cols[0], SB_INT32, 1, shape, a));
     SBT_OK(sb_array_wrap(&cols[1], SB_INT32, 1, shape, b));
-    SBT_OK(sb_dataset_extend(ds, cols));
+    SBT_OK(sb_dataset_extend(ds, 2, cols));
     SBT_OK(sb_dataset_add_asset_bytes(ds, "notes", "hello", 5, false));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
     spoil_and_hide(p, "bravo", "fx/alpha");
 
     SBT_OK(sb_store_open(&s, p, SB_READ, NULL));
-    SBT_OK(sb_store_load_dataset(s, "fx", &ds));
+    SBT_OK(sb_store_load_dataset(&ds, s, "fx"));
     ck_assert(sb_dataset_found_by_walk(ds));
     /* (bravo is there under its spoiled name; its declared name, from the
      * extension attribute, has no field behind it.) */
     ck_assert_str_eq(sb_dataset_field(ds, 0), "alpha");
     int32_t rows[3];
-    SBT_OK(sb_dataset_read(ds, "alpha", 0, 3, rows));
+    SBT_OK(sb_dataset_read(rows, ds, "alpha", 0, 3));
     ck_assert_int_eq(rows[0], 7);
     ck_assert_int_eq(rows[2], 9);
     void *bytes = NULL;
     size_t len = 0;
-    SBT_OK(sb_dataset_get_asset_bytes(ds, "notes", &bytes, &len));
+    SBT_OK(sb_dataset_get_asset_bytes(&bytes, &len, ds, "notes"));
     ck_assert_uint_eq(len, 5);
     ck_assert(memcmp(bytes, "hello", 5) == 0);
     sb_free(bytes);

@@ -29,31 +29,31 @@ int main(int argc, char **argv) {
     sb_dataset *ds;
     const char *const fields[] = {"x", "n"};
     TRY(sb_store_open(&s, argv[1], SB_CREATE_TRUNCATE, NULL));
-    TRY(sb_store_create_dataset(s, "demo/traces", 4, 2, fields, &ds));
+    TRY(sb_store_create_dataset(&ds, s, "demo/traces", 4, 2, fields));
     for (int r = 0; r < 3; r++) {
         float x[3] = {(float)r, (float)r + 0.5f, (float)-r};
         uint16_t n = (uint16_t)(100 + r);
         sb_array row[2];
         TRY(sb_array_wrap(&row[0], SB_FLOAT32, 1, (uint64_t[]){3}, x));
         TRY(sb_array_wrap(&row[1], SB_UINT16, 0, NULL, &n));
-        TRY(sb_dataset_append(ds, row));
+        TRY(sb_dataset_append(ds, 2, row));
     }
     TRY(sb_dataset_add_asset_bytes(ds, "note", "consumer", 8, false));
     TRY(sb_dataset_close(ds));
     TRY(sb_store_close(s));
 
     TRY(sb_store_open(&s, argv[1], SB_READ, NULL));
-    TRY(sb_store_load_dataset(s, "demo/traces", &ds));
+    TRY(sb_store_load_dataset(&ds, s, "demo/traces"));
     float x[3][3];
     uint16_t n[3];
-    TRY(sb_dataset_read(ds, "x", 0, 3, x));
-    TRY(sb_dataset_read(ds, "n", 0, 3, n));
+    TRY(sb_dataset_read(x, ds, "x", 0, 3));
+    TRY(sb_dataset_read(n, ds, "n", 0, 3));
     int bad = sb_dataset_size(ds) != 3 || sb_dataset_capacity(ds) != 4;
     for (int r = 0; r < 3; r++)
         bad |= x[r][1] != (float)r + 0.5f || x[r][2] != (float)-r || n[r] != 100 + r;
     void *note;
     size_t len;
-    TRY(sb_dataset_get_asset_bytes(ds, "note", &note, &len));
+    TRY(sb_dataset_get_asset_bytes(&note, &len, ds, "note"));
     bad |= len != 8 || memcmp(note, "consumer", 8) != 0;
     sb_free(note);
     TRY(sb_dataset_close(ds));

@@ -1,0 +1,623 @@
+/* The catalog: create, load, list and remove datasets, as Python does. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "dtype.h"
+#include "format.h"
+#include "h5path.h"
+
+/* ---- create ------------------------------------------------------------- */
+
+static int check_fields(const char *name, size_t nfields, const char *const *fields)
+{
+    if (nfields == 0 || !fields)
+        return sb__error(SB_ERR_INVALID, "dataset '%s': at least one field is required", name);
+    for (size_t i = 0; i < nfields; i++) {
+        int rc = sb__member_name("field", name, fields[i]);
+        if (rc < 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(fields[i], fields[j]) == 0)
+                return sb__error(SB_ERR_INVALID, "dataset '%s': field '%s' is given twice", name,
+                                 fields[i]);
+    }
+    return 0;
+}
+
+static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
+                        size_t nfields, const char *const *fields, bool incomplete)
+{
+    if (sb__path_exists(s->file, name))
+        return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
+    int rc = sb__create_parents(s->file, name);
+    if (rc < 0)
+        return rc;
+    hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
+    rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
+    if (rc == 0)
+        rc = sb__attr_write_bool(g, SB_ATTR_IS_DATASET, true);
+    if (rc == 0)
+        rc = sb__attr_write_i64(g, SB_ATTR_CAPACITY, (int64_t)capacity);
+    if (rc == 0 && nfields)
+        rc = sb__attr_write_strings(g, SB_ATTR_FIELDS, nfields, fields);
+    if (rc == 0 && incomplete)
+        rc = sb__attr_write_bool(g, SB_ATTR_INCOMPLETE, true);
+    if (rc < 0) {
+        H5Gclose(g);
+        H5Ldelete(s->file, name, H5P_DEFAULT);
+        return rc;
+    }
+    sb_dataset *ds = NULL;
+    rc = sb__dataset_alloc(&ds, s, name, g, capacity, 0);
+    if (rc == 0)
+        ds->incomplete = incomplete;
+    for (size_t i = 0; rc == 0 && i < nfields; i++)
+        rc = sb__dataset_add_field(ds, fields[i]);
+    if (rc < 0) {
+        sb__dataset_free(ds);
+        H5Ldelete(s->file, name, H5P_DEFAULT);
+        return rc;
+    }
+    *out = ds;
+    return 0;
+}
+
+int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
+                       size_t nfields, const char *const *fields, bool incomplete)
+{
+    sb_dataset *ds = NULL;
+    int rc = sb__coll_agree(&s->coll, create_group(&ds, s, name, capacity, nfields, fields,
+                                                   incomplete));
+    /* A structural change is committed at once, so that a killed job never
+     * leaves a half-made group behind. */
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
+    if (rc < 0) {
+        sb__dataset_free(ds);
+        return rc;
+    }
+    sb__dataset_link(ds);
+    *out = ds;
+    return 0;
+}
+
+int sb_store_create_dataset(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
+                            size_t nfields, const char *const *fields)
+{
+    if (out)
+        *out = NULL;
+    sb_call c;
+    sb__call_store(&c, "sb_store_create_dataset", s);
+    if (!out)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_store_create_dataset: out is NULL"));
+    if (c.rc == 0)
+        sb__call_check(&c, sb__store_writable(s, "sb_store_create_dataset"));
+    if (c.rc == 0)
+        sb__call_check(&c, sb__dataset_name("dataset", name, &name));
+    if (c.rc == 0 && capacity == 0)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID,
+                                     "dataset '%s': capacity must be at least 1 (as in Python)",
+                                     name));
+    if (c.rc == 0 && capacity > (uint64_t)INT64_MAX)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID,
+                                     "dataset '%s': capacity %" PRIu64 " is above 2^63-1", name,
+                                     capacity));
+    if (c.rc == 0)
+        sb__call_check(&c, check_fields(name, nfields, fields));
+    if (c.rc == 0) {
+        sb__call_str(&c, name);
+        sb__call_u64(&c, capacity);
+        for (size_t i = 0; i < nfields; i++)
+            sb__call_str(&c, fields[i]);
+    }
+    int rc = sb__call_enter(&c);
+    if (rc == 0)
+        rc = sb__catalog_create(out, s, name, capacity, nfields, fields, false);
+    return sb__call_end(&c, rc);
+}
+
+/* ---- load --------------------------------------------------------------- */
+
+/* A field as found in the group, before Python's ordering. */
+typedef struct found_field {
+    char *name;
+    hid_t dset;
+    int64_t priority;
+    size_t seen;        /* position in h5py's iteration order */
+    bool declared_only; /* named by _sb_fields, no HDF5 dataset yet */
+} found_field;
+
+typedef struct found_list {
+    found_field *items;
+    size_t count;
+    const char *dsname;
+} found_list;
+
+static int push_found(found_list *l, const char *name, hid_t dset, int64_t priority,
+                      bool declared_only)
+{
+    found_field *items = realloc(l->items, (l->count + 1) * sizeof *items);
+    if (!items)
+        return sb__error(SB_ERR_NOMEM, "out of memory loading dataset '%s'", l->dsname);
+    l->items = items;
+    found_field *f = &items[l->count];
+    f->name = sb__strdup(name);
+    if (!f->name)
+        return sb__error(SB_ERR_NOMEM, "out of memory loading dataset '%s'", l->dsname);
+    f->dset = dset;
+    f->priority = priority;
+    f->seen = l->count;
+    f->declared_only = declared_only;
+    l->count++;
+    return 0;
+}
+
+static int collect_field(hid_t obj, const char *name, const H5O_info_t *info, void *payload)
+{
+    found_list *l = payload;
+    if (info->type != H5O_TYPE_DATASET)
+        return 0; /* sub-groups of a dataset are ignored, as Python does */
+    char where[SB_ERRMSG_MAX / 2];
+    snprintf(where, sizeof where, "dataset '%s', member '%s'", l->dsname, name);
+    bool present = false, is_asset = false;
+    int rc = sb__attr_read_bool(obj, SB_ATTR_IS_ASSET, where, &present, &is_asset);
+    if (rc < 0 || is_asset)
+        return rc;
+    /* Python: attrs.get("_sb_priority", 0). */
+    int64_t priority = 0;
+    snprintf(where, sizeof where, "dataset '%s', field '%s'", l->dsname, name);
+    rc = sb__attr_read_int(obj, SB_ATTR_PRIORITY, where, &priority);
+    if (rc == SB_ERR_NOT_FOUND) {
+        priority = 0;
+        rc = 0;
+    }
+    if (rc < 0)
+        return rc;
+    hid_t keep = H5Iinc_ref(obj) >= 0 ? obj : H5I_INVALID_HID;
+    if (keep < 0)
+        return sb__h5_error(SB_ERR_FORMAT, "%s: cannot keep it open", where);
+    rc = push_found(l, name, keep, priority, false);
+    if (rc < 0)
+        H5Dclose(keep);
+    return rc;
+}
+
+/* Python's order: a stable sort by _sb_priority over h5py's iteration order.
+ * Fields only declared by _sb_fields (never created) sort as their position
+ * in it, after the created ones of the same priority. */
+static int cmp_found(const void *a, const void *b)
+{
+    const found_field *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    if (x->declared_only != y->declared_only)
+        return x->declared_only ? 1 : -1;
+    return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
+static int load_fields(sb_dataset *ds)
+{
+    found_list l = {NULL, 0, ds->name};
+    bool walked = false;
+    int rc = sb__members(ds->group, true, collect_field, &l, &walked);
+    ds->found_by_walk |= walked;
+
+    /* The extension: fields created but never written, so not in the group. */
+    char **declared = NULL;
+    size_t ndeclared = 0;
+    if (rc == 0) {
+        char where[SB_ERRMSG_MAX / 2];
+        snprintf(where, sizeof where, "dataset '%s'", ds->name);
+        int r = sb__attr_read_strings(ds->group, SB_ATTR_FIELDS, where, &declared, &ndeclared);
+        if (r < 0 && r != SB_ERR_NOT_FOUND)
+            rc = r;
+    }
+    size_t created = l.count;
+    for (size_t i = 0; rc == 0 && i < ndeclared; i++) {
+        bool known = false;
+        for (size_t j = 0; j < created && !known; j++)
+            known = strcmp(declared[i], l.items[j].name) == 0;
+        if (!known)
+            rc = push_found(&l, declared[i], H5I_INVALID_HID, (int64_t)i, true);
+    }
+    free(declared);
+    if (rc == 0 && l.count > 1)
+        qsort(l.items, l.count, sizeof *l.items, cmp_found);
+    for (size_t i = 0; i < l.count; i++) {
+        if (rc == 0)
+            rc = sb__dataset_add_field(ds, l.items[i].name);
+        if (rc == 0 && l.items[i].dset >= 0) {
+            rc = sb__field_open(&ds->fields[ds->nfields - 1], l.items[i].dset, ds->name,
+                                ds->capacity);
+            l.items[i].dset = H5I_INVALID_HID;
+        }
+        if (l.items[i].dset >= 0)
+            H5Dclose(l.items[i].dset);
+        free(l.items[i].name);
+    }
+    free(l.items);
+    return rc;
+}
+
+static hid_t open_group(sb_store *s, const char *name, bool *walked, int *rc)
+{
+    hid_t g = sb__open_path(s->file, name, walked);
+    H5O_info_t info;
+    if (g < 0) {
+        *rc = sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
+    } else if (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP) {
+        H5Oclose(g);
+        g = H5I_INVALID_HID;
+        *rc = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)",
+                        name, s->path);
+    }
+    return g;
+}
+
+static int load_local(sb_dataset **out, sb_store *s, const char *name)
+{
+    bool walked = false;
+    int rc = 0;
+    hid_t g = open_group(s, name, &walked, &rc);
+    if (g < 0)
+        return rc;
+    char where[SB_ERRMSG_MAX / 2];
+    snprintf(where, sizeof where, "dataset '%s'", name);
+    bool present = false, is_ds = false, incomplete = false;
+    int64_t capacity = 0, size = 0;
+    rc = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, where, &present, &is_ds);
+    if (rc == 0 && !is_ds)
+        rc = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (%s is %s)", name,
+                       s->path, SB_ATTR_IS_DATASET, present ? "false" : "missing");
+    if (rc == 0)
+        rc = sb__attr_read_bool(g, SB_ATTR_INCOMPLETE, where, &present, &incomplete);
+    if (rc == 0) {
+        rc = sb__attr_read_int(g, SB_ATTR_CAPACITY, where, &capacity);
+        if (rc == SB_ERR_NOT_FOUND)
+            rc = sb__error_recode(SB_ERR_FORMAT);
+    }
+    if (rc == 0 && capacity < 0)
+        rc = sb__error(SB_ERR_FORMAT, "dataset '%s': %s is negative (%" PRId64 ")", name,
+                       SB_ATTR_CAPACITY, capacity);
+    if (rc == 0) {
+        rc = sb__attr_read_int(g, SB_ATTR_SIZE, where, &size);
+        if (rc == SB_ERR_NOT_FOUND)
+            rc = sb__error_recode(SB_ERR_FORMAT);
+    }
+    if (rc == 0 && (size < 0 || size > capacity))
+        rc = sb__error(SB_ERR_FORMAT, "dataset '%s': %s = %" PRId64 " is outside [0, %s = %" PRId64 "]",
+                       name, SB_ATTR_SIZE, size, SB_ATTR_CAPACITY, capacity);
+    if (rc < 0) {
+        H5Gclose(g);
+        return rc;
+    }
+    sb_dataset *ds = NULL;
+    rc = sb__dataset_alloc(&ds, s, name, g, (uint64_t)capacity, (uint64_t)size);
+    if (rc < 0)
+        return rc;
+    ds->incomplete = incomplete;
+    ds->found_by_walk = walked;
+    rc = load_fields(ds);
+    if (rc < 0) {
+        sb__dataset_free(ds);
+        return rc;
+    }
+    *out = ds;
+    return 0;
+}
+
+int sb__catalog_load(sb_dataset **out, sb_store *s, const char *name)
+{
+    sb_dataset *ds = NULL;
+    int rc = sb__coll_agree(&s->coll, load_local(&ds, s, name));
+    if (rc < 0) {
+        sb__dataset_free(ds);
+        return rc;
+    }
+    sb__dataset_link(ds);
+    *out = ds;
+    return 0;
+}
+
+int sb_store_load_dataset(sb_dataset **out, sb_store *s, const char *name)
+{
+    if (out)
+        *out = NULL;
+    sb_call c;
+    sb__call_store(&c, "sb_store_load_dataset", s);
+    if (!out)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_store_load_dataset: out is NULL"));
+    if (c.rc == 0)
+        sb__call_check(&c, sb__dataset_name("dataset", name, &name));
+    if (c.rc == 0)
+        sb__call_str(&c, name);
+    int rc = sb__call_enter(&c);
+    if (rc == 0)
+        rc = sb__catalog_load(out, s, name);
+    return sb__call_end(&c, rc);
+}
+
+/* ---- list --------------------------------------------------------------- */
+
+typedef struct object_key {
+    unsigned long fileno;
+    haddr_t addr;
+} object_key;
+
+typedef struct listing {
+    sb_dataset_info *infos;  /* infos[i].name owned */
+    size_t count, cap;
+    object_key *entered;     /* groups the walk went into, each once */
+    size_t nentered, capentered;
+    const char *prefix;
+} listing;
+
+/* Grows *items (count used of *cap) so that one more fits. */
+static bool room_for_one(void **items, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return true;
+    size_t more = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*items, more * size);
+    if (!grown)
+        return false;
+    *items = grown;
+    *cap = more;
+    return true;
+}
+
+static void listing_free(listing *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free((char *)l->infos[i].name);
+    free(l->infos);
+    free(l->entered);
+    memset(l, 0, sizeof *l);
+}
+
+/* True the first time an object is met: a file may link one group from many
+ * places (hard, soft and external links, or damaged names leading back),
+ * and a walk that went in every time would never end. Python's walk lists
+ * such a dataset once too. */
+static int first_entry(listing *l, const H5O_info_t *info, bool *first)
+{
+    for (size_t i = 0; i < l->nentered; i++)
+        if (l->entered[i].fileno == info->fileno && l->entered[i].addr == info->addr) {
+            *first = false;
+            return 0;
+        }
+    if (!room_for_one((void **)&l->entered, &l->capentered, l->nentered, sizeof *l->entered))
+        return sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
+    l->entered[l->nentered++] = (object_key){info->fileno, info->addr};
+    *first = true;
+    return 0;
+}
+
+static int list_group(hid_t group, listing *l);
+
+static int visit_group(hid_t obj, const char *name, const H5O_info_t *info, void *payload)
+{
+    listing *l = payload;
+    if (info->type != H5O_TYPE_GROUP)
+        return 0;
+    bool first = false;
+    int rc = first_entry(l, info, &first);
+    if (rc < 0 || !first)
+        return rc;
+    size_t plen = strlen(l->prefix), nlen = strlen(name);
+    char *path = malloc(plen + nlen + 2);
+    if (!path)
+        return sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
+    if (plen)
+        snprintf(path, plen + nlen + 2, "%s/%s", l->prefix, name);
+    else
+        memcpy(path, name, nlen + 1);
+    bool present = false, is_ds = false;
+    bool damaged = sb__attr_read_bool(obj, SB_ATTR_IS_DATASET, path, &present, &is_ds) < 0;
+    if (is_ds || damaged) {
+        int64_t cap = 0, size = 0;
+        damaged |= sb__attr_read_int(obj, SB_ATTR_CAPACITY, path, &cap) < 0 || cap < 0;
+        damaged |= sb__attr_read_int(obj, SB_ATTR_SIZE, path, &size) < 0 || size < 0 || size > cap;
+        bool marked = false, incomplete = false;
+        if (sb__attr_read_bool(obj, SB_ATTR_INCOMPLETE, path, &marked, &incomplete) < 0)
+            damaged = true;
+        if (!room_for_one((void **)&l->infos, &l->cap, l->count, sizeof *l->infos)) {
+            free(path);
+            return sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
+        }
+        l->infos[l->count++] = (sb_dataset_info){path, cap > 0 ? (uint64_t)cap : 0,
+                                                 size > 0 ? (uint64_t)size : 0, incomplete,
+                                                 damaged};
+        sb_clear_error();
+        path = NULL;
+    }
+    /* Python explores every group, datasets' own sub-groups included. */
+    const char *saved = l->prefix;
+    l->prefix = path ? path : l->infos[l->count - 1].name;
+    rc = list_group(obj, l);
+    l->prefix = saved;
+    free(path);
+    return rc;
+}
+
+static int list_group(hid_t group, listing *l)
+{
+    return sb__members(group, true, visit_group, l, NULL);
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    return strcmp(((const sb_dataset_info *)a)->name, ((const sb_dataset_info *)b)->name);
+}
+
+static int list_sorted(sb_store *s, listing *l)
+{
+    memset(l, 0, sizeof *l);
+    l->prefix = "";
+    hid_t root = H5Gopen2(s->file, "/", H5P_DEFAULT);
+    if (root < 0)
+        return sb__h5_error(SB_ERR_IO, "cannot open the root group of '%s'", s->path);
+    H5O_info_t info;
+    bool first;
+    int rc = H5Oget_info2(root, &info, H5O_INFO_BASIC) >= 0 ? first_entry(l, &info, &first) : 0;
+    if (rc == 0)
+        rc = list_group(root, l);
+    H5Gclose(root);
+    if (rc < 0 && rc != SB_ERR_NOMEM)
+        rc = sb__error(rc, "cannot list the datasets of store '%s': %s", s->path,
+                       sb_last_error_message());
+    if (rc == 0 && l->count > 1)
+        qsort(l->infos, l->count, sizeof *l->infos, cmp_info);
+    return rc;
+}
+
+int sb_store_dataset_names(char ***names, size_t *count, sb_store *s)
+{
+    if (names)
+        *names = NULL;
+    if (count)
+        *count = 0;
+    sb_call c;
+    sb__call_store(&c, "sb_store_dataset_names", s);
+    if (!names || !count)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_store_dataset_names: %s is NULL",
+                                     names ? "count" : "names"));
+    int rc = sb__call_enter(&c);
+    listing l;
+    memset(&l, 0, sizeof l);
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, list_sorted(s, &l));
+    if (rc == 0 && l.count > 0) {
+        char **flat = malloc(l.count * sizeof *flat);
+        for (size_t i = 0; flat && i < l.count; i++)
+            flat[i] = (char *)l.infos[i].name;
+        *names = flat ? sb__strings_pack(flat, l.count) : NULL;
+        free(flat);
+        rc = sb__coll_agree(&s->coll, *names ? 0 : sb__error(SB_ERR_NOMEM, "out of memory listing datasets"));
+        if (rc == 0)
+            *count = l.count;
+        else {
+            free(*names);
+            *names = NULL;
+        }
+    }
+    listing_free(&l);
+    return sb__call_end(&c, rc);
+}
+
+int sb_store_foreach_dataset(sb_store *s, sb_dataset_visitor fn, void *payload)
+{
+    sb_call c;
+    sb__call_store(&c, "sb_store_foreach_dataset", s);
+    if (!fn)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_store_foreach_dataset: visitor is NULL"));
+    int rc = sb__call_enter(&c);
+    listing l;
+    memset(&l, 0, sizeof l);
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, list_sorted(s, &l));
+    /* The visitor runs with HDF5's printing as the caller had it. */
+    sb__call_end(&c, 0);
+    for (size_t i = 0; rc == 0 && i < l.count; i++) {
+        int stop = fn(&l.infos[i], payload);
+        /* Every rank stops at the same dataset, with the same value. */
+        int r = sb__coll_first_nonzero(&s->coll, &stop);
+        rc = r < 0 ? r : stop;
+    }
+    listing_free(&l);
+    return rc;
+}
+
+int sb_store_has_dataset(bool *exists, sb_store *s, const char *name)
+{
+    if (exists)
+        *exists = false;
+    sb_call c;
+    sb__call_store(&c, "sb_store_has_dataset", s);
+    if (!exists)
+        sb__call_check(&c, sb__error(SB_ERR_INVALID, "sb_store_has_dataset: exists is NULL"));
+    if (c.rc == 0)
+        sb__call_check(&c, sb__dataset_name("dataset", name, &name));
+    if (c.rc == 0)
+        sb__call_str(&c, name);
+    int rc = sb__call_enter(&c);
+    if (rc == 0) {
+        hid_t g = sb__open_path(s->file, name, NULL);
+        H5O_info_t info;
+        if (g >= 0 && H5Oget_info2(g, &info, H5O_INFO_BASIC) >= 0 && info.type == H5O_TYPE_GROUP) {
+            /* As the listing counts it: a flag with no truth value still
+             * names a dataset (one that does not load). */
+            bool present = false, value = false;
+            int r = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, name, &present, &value);
+            *exists = r < 0 || value;
+        }
+        if (g >= 0)
+            H5Oclose(g);
+        sb_clear_error();
+    }
+    return sb__call_end(&c, rc);
+}
+
+/* ---- remove ------------------------------------------------------------- */
+
+static bool open_below(const sb_store *s, const char *name)
+{
+    size_t n = strlen(name);
+    for (const sb_dataset *ds = s->open_datasets; ds; ds = ds->next)
+        if (strncmp(ds->name, name, n) == 0 && (ds->name[n] == '\0' || ds->name[n] == '/'))
+            return true;
+    return false;
+}
+
+int sb__catalog_remove(sb_store *s, const char *name)
+{
+    int rc = H5Ldelete(s->file, name, H5P_DEFAULT) < 0
+                 ? sb__h5_error(SB_ERR_IO, "cannot remove dataset '%s' from store '%s'", name, s->path)
+                 : 0;
+    rc = sb__coll_agree(&s->coll, rc);
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
+    return rc;
+}
+
+int sb_store_remove_dataset(sb_store *s, const char *name)
+{
+    sb_call c;
+    sb__call_store(&c, "sb_store_remove_dataset", s);
+    if (c.rc == 0)
+        sb__call_check(&c, sb__store_writable(s, "sb_store_remove_dataset"));
+    if (c.rc == 0)
+        sb__call_check(&c, sb__dataset_name("dataset", name, &name));
+    if (c.rc == 0)
+        sb__call_str(&c, name);
+    if (c.rc == 0 && open_below(s, name))
+        sb__call_check(&c, sb__error(SB_ERR_INVALID,
+                                     "dataset '%s' is open in store '%s': close its handle first",
+                                     name, s->path));
+    int rc = sb__call_enter(&c);
+    if (rc == 0) {
+        bool walked = false;
+        int local = 0;
+        hid_t g = open_group(s, name, &walked, &local);
+        if (g >= 0) {
+            bool present = false, is_ds = false;
+            local = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, name, &present, &is_ds);
+            if (local == 0 && !is_ds)
+                local = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset", name,
+                                  s->path);
+            if (local == 0 && walked)
+                local = sb__error(SB_ERR_FORMAT, "dataset '%s' is found only by walking its group "
+                                  "(damaged names): HDF5 cannot remove it by name", name);
+            H5Gclose(g);
+        }
+        rc = sb__coll_agree(&s->coll, local);
+    }
+    if (rc == 0)
+        rc = sb__catalog_remove(s, name);
+    return sb__call_end(&c, rc);
+}

@@ -1,0 +1,28 @@
+/* Walking HDF5 paths and groups the way h5py does, and finding objects whose
+ * names a failed metadata write damaged (docs/reliability.md, finding 10). */
+#ifndef SB_H5PATH_H
+#define SB_H5PATH_H
+
+#include <hdf5.h>
+
+#include "base.h"
+
+/* Whether every component of `path` exists, without HDF5 errors. */
+bool sb__path_exists(hid_t loc, const char *path);
+/* Open the object at `path`, finding each component by name or, where that
+ * fails, by walking its group; *walked (may be NULL) is set when a walk was
+ * needed. H5I_INVALID_HID when not found. */
+hid_t sb__open_path(hid_t loc, const char *path, bool *walked);
+/* Create the groups on the way to `path` (not `path` itself). */
+int sb__create_parents(hid_t loc, const char *path);
+
+/* Visit the members of a group in h5py's order: creation order where the
+ * group tracks it, else name order. Each member is opened (hard links, and
+ * soft and external links when follow_links; dangling links are skipped)
+ * and passed to fn, which must not close it. fn returns 0 to go on, a
+ * negative error to stop with it, a positive value to stop without error.
+ * A member found only by its index sets *walked (may be NULL). */
+typedef int (*sb_member_fn)(hid_t obj, const char *name, const H5O_info_t *info, void *payload);
+int sb__members(hid_t group, bool follow_links, sb_member_fn fn, void *payload, bool *walked);
+
+#endif

@@ -1,0 +1,657 @@
+/* JSON whose numbers do not change on the way (json.h). The parser is ours
+ * because cJSON's keeps a number only as a double; it builds ordinary cJSON
+ * trees, with each number's text kept in its valuestring. */
+#define _GNU_SOURCE /* newlocale, uselocale: numbers in the C locale whatever the program's */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+
+#define MAX_DEPTH 512
+
+static locale_t c_locale(void)
+{
+    static locale_t loc;
+    if (!loc)
+        loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    return loc;
+}
+
+/* ---- parse -------------------------------------------------------------- */
+
+typedef struct parser {
+    const char *p, *start, *end;
+    int depth;
+    char error[160];
+} parser;
+
+static bool fail(parser *ps, const char *what)
+{
+    if (!ps->error[0])
+        snprintf(ps->error, sizeof ps->error, "%s at byte %ld", what, (long)(ps->p - ps->start));
+    return false;
+}
+
+static void skip_space(parser *ps)
+{
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+        ps->p++;
+}
+
+static bool literal(parser *ps, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) >= n && memcmp(ps->p, word, n) == 0) {
+        ps->p += n;
+        return true;
+    }
+    return false;
+}
+
+static void put_utf8(char **o, unsigned cp)
+{
+    unsigned char *u = (unsigned char *)*o;
+    if (cp < 0x80) {
+        *u++ = (unsigned char)cp;
+    } else if (cp < 0x800) {
+        *u++ = (unsigned char)(0xC0 | (cp >> 6));
+        *u++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *u++ = (unsigned char)(0xE0 | (cp >> 12));
+        *u++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *u++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else {
+        *u++ = (unsigned char)(0xF0 | (cp >> 18));
+        *u++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        *u++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *u++ = (unsigned char)(0x80 | (cp & 0x3F));
+    }
+    *o = (char *)u;
+}
+
+static bool hex4(parser *ps, unsigned *v)
+{
+    if (ps->end - ps->p < 4)
+        return fail(ps, "truncated \\u escape");
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = *ps->p++;
+        *v <<= 4;
+        if (c >= '0' && c <= '9')
+            *v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            *v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            *v |= (unsigned)(c - 'A' + 10);
+        else
+            return fail(ps, "bad \\u escape");
+    }
+    return true;
+}
+
+/* Length of a valid UTF-8 sequence at p (0 if invalid). */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 0 || (size_t)(end - p) < n)
+        return 0;
+    unsigned cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    bool overlong = (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static char *parse_string(parser *ps)
+{
+    ps->p++; /* the opening quote */
+    const char *q = ps->p;
+    /* The decoded text is never longer than the source. */
+    while (q < ps->end && *q != '"')
+        q += *q == '\\' && q + 1 < ps->end ? 2 : 1;
+    if (q >= ps->end) {
+        fail(ps, "unterminated string");
+        return NULL;
+    }
+    char *out = cJSON_malloc((size_t)(q - ps->p) + 1), *o = out;
+    if (!out) {
+        fail(ps, "out of memory");
+        return NULL;
+    }
+    while (ps->p < ps->end && *ps->p != '"') {
+        unsigned char c = (unsigned char)*ps->p;
+        if (c < 0x20) {
+            fail(ps, "control character in a string");
+            break;
+        }
+        if (c != '\\') {
+            size_t n = utf8_len((const unsigned char *)ps->p, (const unsigned char *)ps->end);
+            if (n == 0) {
+                fail(ps, "invalid UTF-8 in a string");
+                break;
+            }
+            memcpy(o, ps->p, n);
+            o += n;
+            ps->p += n;
+            continue;
+        }
+        ps->p++;
+        char e = *ps->p++;
+        unsigned cp = 0;
+        switch (e) {
+        case '"': *o++ = '"'; continue;
+        case '\\': *o++ = '\\'; continue;
+        case '/': *o++ = '/'; continue;
+        case 'b': *o++ = '\b'; continue;
+        case 'f': *o++ = '\f'; continue;
+        case 'n': *o++ = '\n'; continue;
+        case 'r': *o++ = '\r'; continue;
+        case 't': *o++ = '\t'; continue;
+        case 'u': break;
+        default: fail(ps, "bad escape in a string"); goto bad;
+        }
+        if (!hex4(ps, &cp))
+            goto bad;
+        if (cp >= 0xD800 && cp <= 0xDBFF && ps->end - ps->p >= 6 && ps->p[0] == '\\' &&
+            ps->p[1] == 'u') {
+            const char *back = ps->p;
+            unsigned lo = 0;
+            ps->p += 2;
+            if (!hex4(ps, &lo))
+                goto bad;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            else
+                ps->p = back;
+        }
+        if (cp == 0) {
+            fail(ps, "a \\u0000 in a string (cJSON strings end at a NUL)");
+            goto bad;
+        }
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            cp = 0xFFFD; /* a lone surrogate: no UTF-8 for it */
+        put_utf8(&o, cp);
+    }
+    if (ps->error[0])
+        goto bad;
+    ps->p++; /* the closing quote */
+    *o = '\0';
+    return out;
+bad:
+    cJSON_free(out);
+    return NULL;
+}
+
+static cJSON *number_node(parser *ps, const char *from, const char *to, double value)
+{
+    cJSON *n = cJSON_CreateNumber(value);
+    char *text = n ? cJSON_malloc((size_t)(to - from) + 1) : NULL;
+    if (!text) {
+        cJSON_Delete(n);
+        fail(ps, "out of memory");
+        return NULL;
+    }
+    memcpy(text, from, (size_t)(to - from));
+    text[to - from] = '\0';
+    n->valuestring = text;
+    return n;
+}
+
+static cJSON *parse_number(parser *ps)
+{
+    const char *from = ps->p;
+    /* Python's json also reads (and writes) NaN and Infinity. */
+    if (literal(ps, "NaN"))
+        return number_node(ps, from, ps->p, NAN);
+    if (literal(ps, "Infinity"))
+        return number_node(ps, from, ps->p, INFINITY);
+    if (literal(ps, "-Infinity"))
+        return number_node(ps, from, ps->p, -INFINITY);
+    const char *p = ps->p;
+    if (p < ps->end && *p == '-')
+        p++;
+    if (p < ps->end && *p == '0')
+        p++;
+    else if (p < ps->end && *p >= '1' && *p <= '9')
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    else {
+        fail(ps, "bad number");
+        return NULL;
+    }
+    if (p < ps->end && *p == '.') {
+        p++;
+        if (p >= ps->end || *p < '0' || *p > '9') {
+            ps->p = p;
+            fail(ps, "bad number (digits expected after '.')");
+            return NULL;
+        }
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < ps->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < ps->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= ps->end || *p < '0' || *p > '9') {
+            ps->p = p;
+            fail(ps, "bad number (digits expected in the exponent)");
+            return NULL;
+        }
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    char small[64], *copy = (size_t)(p - from) < sizeof small ? small : malloc((size_t)(p - from) + 1);
+    if (!copy) {
+        fail(ps, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, from, (size_t)(p - from));
+    copy[p - from] = '\0';
+    double v = strtod_l(copy, NULL, c_locale());
+    if (copy != small)
+        free(copy);
+    ps->p = p;
+    return number_node(ps, from, p, v);
+}
+
+static cJSON *parse_value(parser *ps);
+
+static cJSON *parse_container(parser *ps, bool object)
+{
+    if (++ps->depth > MAX_DEPTH) {
+        fail(ps, "nesting deeper than 512");
+        return NULL;
+    }
+    cJSON *c = object ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!c) {
+        fail(ps, "out of memory");
+        return NULL;
+    }
+    ps->p++;
+    skip_space(ps);
+    char close = object ? '}' : ']';
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        ps->depth--;
+        return c;
+    }
+    cJSON *last = NULL;
+    for (;;) {
+        char *key = NULL;
+        if (object) {
+            skip_space(ps);
+            if (ps->p >= ps->end || *ps->p != '"') {
+                fail(ps, "a string key expected");
+                break;
+            }
+            key = parse_string(ps);
+            if (!key)
+                break;
+            skip_space(ps);
+            if (ps->p >= ps->end || *ps->p != ':') {
+                cJSON_free(key);
+                fail(ps, "':' expected");
+                break;
+            }
+            ps->p++;
+        }
+        cJSON *item = parse_value(ps);
+        if (!item) {
+            cJSON_free(key);
+            break;
+        }
+        item->string = key;
+        /* Appended at the tail in O(1) (cJSON keeps child->prev = last). */
+        if (!last) {
+            c->child = item;
+            item->prev = item;
+        } else {
+            last->next = item;
+            item->prev = last;
+            c->child->prev = item;
+        }
+        last = item;
+        skip_space(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == close) {
+            ps->p++;
+            ps->depth--;
+            return c;
+        }
+        fail(ps, object ? "',' or '}' expected" : "',' or ']' expected");
+        break;
+    }
+    cJSON_Delete(c);
+    return NULL;
+}
+
+static cJSON *parse_value(parser *ps)
+{
+    skip_space(ps);
+    if (ps->p >= ps->end) {
+        fail(ps, "unexpected end of the text");
+        return NULL;
+    }
+    switch (*ps->p) {
+    case '{': return parse_container(ps, true);
+    case '[': return parse_container(ps, false);
+    case '"': {
+        char *s = parse_string(ps);
+        if (!s)
+            return NULL;
+        cJSON *n = cJSON_CreateString("");
+        if (!n) {
+            cJSON_free(s);
+            fail(ps, "out of memory");
+            return NULL;
+        }
+        cJSON_free(n->valuestring);
+        n->valuestring = s;
+        return n;
+    }
+    case 't':
+        if (literal(ps, "true"))
+            return cJSON_CreateTrue();
+        break;
+    case 'f':
+        if (literal(ps, "false"))
+            return cJSON_CreateFalse();
+        break;
+    case 'n':
+        if (literal(ps, "null"))
+            return cJSON_CreateNull();
+        break;
+    default:
+        return parse_number(ps);
+    }
+    fail(ps, "unexpected character");
+    return NULL;
+}
+
+int sb_json_parse(cJSON **out, const char *text, size_t len)
+{
+    if (!out)
+        return sb__error(SB_ERR_INVALID, "sb_json_parse: out is NULL");
+    *out = NULL;
+    if (!text && len > 0)
+        return sb__error(SB_ERR_INVALID, "sb_json_parse: text is NULL");
+    parser ps = {text, text, text + len, 0, ""};
+    cJSON *doc = parse_value(&ps);
+    if (doc) {
+        /* Like Python's json.loads: only white space may follow. */
+        skip_space(&ps);
+        if (ps.p < ps.end) {
+            fail(&ps, "extra data after the document");
+            cJSON_Delete(doc);
+            doc = NULL;
+        }
+    }
+    if (!doc)
+        return sb__error(strncmp(ps.error, "out of memory", 13) == 0 ? SB_ERR_NOMEM : SB_ERR_FORMAT,
+                         "JSON %s", ps.error[0] ? ps.error : "error");
+    *out = doc;
+    return 0;
+}
+
+/* ---- print -------------------------------------------------------------- */
+
+typedef struct buffer {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} buffer;
+
+static void put(buffer *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void puts_(buffer *b, const char *s) { put(b, s, strlen(s)); }
+
+/* The number a text holds, parsed in the C locale. */
+static bool text_is(const char *text, double v)
+{
+    if (strcmp(text, "NaN") == 0)
+        return isnan(v);
+    if (strcmp(text, "Infinity") == 0)
+        return isinf(v) && v > 0;
+    if (strcmp(text, "-Infinity") == 0)
+        return isinf(v) && v < 0;
+    char *end = NULL;
+    double t = strtod_l(text, &end, c_locale());
+    return end && *end == '\0' && *text && (t == v || (isnan(t) && isnan(v)));
+}
+
+static void print_number(buffer *b, const cJSON *item)
+{
+    double v = item->valuedouble;
+    /* Its own text while its value is unchanged: an integer beyond 2^53,
+     * "3.0", "1e3" come back as they were written. */
+    if (item->valuestring && text_is(item->valuestring, v)) {
+        puts_(b, item->valuestring);
+        return;
+    }
+    if (isnan(v)) {
+        puts_(b, "NaN"); /* as Python's json writes it */
+        return;
+    }
+    if (isinf(v)) {
+        puts_(b, v > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    char text[40];
+    locale_t old = uselocale(c_locale());
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) {
+        snprintf(text, sizeof text, "%.0f", v);
+    } else {
+        /* The shortest text that reads back the same double. */
+        for (int digits = 15; digits <= 17; digits++) {
+            snprintf(text, sizeof text, "%.*g", digits, v);
+            if (strtod(text, NULL) == v)
+                break;
+        }
+    }
+    uselocale(old);
+    puts_(b, text);
+}
+
+static void print_string(buffer *b, const char *s)
+{
+    put(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"': puts_(b, "\\\""); break;
+        case '\\': puts_(b, "\\\\"); break;
+        case '\b': puts_(b, "\\b"); break;
+        case '\f': puts_(b, "\\f"); break;
+        case '\n': puts_(b, "\\n"); break;
+        case '\r': puts_(b, "\\r"); break;
+        case '\t': puts_(b, "\\t"); break;
+        default:
+            if (*p < 0x20) {
+                snprintf(esc, sizeof esc, "\\u%04x", *p);
+                puts_(b, esc);
+            } else {
+                put(b, (const char *)p, 1);
+            }
+        }
+    }
+    put(b, "\"", 1);
+}
+
+static bool print_value(buffer *b, const cJSON *item, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return false;
+    switch (item->type & 0xFF) {
+    case cJSON_NULL: puts_(b, "null"); return true;
+    case cJSON_False: puts_(b, "false"); return true;
+    case cJSON_True: puts_(b, "true"); return true;
+    case cJSON_Number: print_number(b, item); return true;
+    case cJSON_String: print_string(b, item->valuestring); return true;
+    case cJSON_Raw:
+        if (!item->valuestring)
+            return false;
+        puts_(b, item->valuestring);
+        return true;
+    case cJSON_Array:
+    case cJSON_Object: {
+        bool object = (item->type & 0xFF) == cJSON_Object;
+        put(b, object ? "{" : "[", 1);
+        for (const cJSON *c = item->child; c; c = c->next) {
+            if (c != item->child)
+                put(b, ",", 1);
+            if (object) {
+                print_string(b, c->string);
+                put(b, ":", 1);
+            }
+            if (!print_value(b, c, depth + 1))
+                return false;
+        }
+        put(b, object ? "}" : "]", 1);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+int sb_json_print(char **out, const cJSON *json)
+{
+    if (!out || !json)
+        return sb__error(SB_ERR_INVALID, "sb_json_print: %s is NULL", out ? "json" : "out");
+    *out = NULL;
+    buffer b = {NULL, 0, 0, false};
+    if (!print_value(&b, json, 0)) {
+        free(b.data);
+        return sb__error(SB_ERR_INVALID, "sb_json_print: the document has an invalid item or is "
+                         "nested deeper than %d", MAX_DEPTH);
+    }
+    if (b.failed || !b.data) {
+        free(b.data);
+        return sb__error(SB_ERR_NOMEM, "sb_json_print: out of memory");
+    }
+    *out = b.data;
+    return 0;
+}
+
+/* ---- exact integers ----------------------------------------------------- */
+
+static cJSON *exact_number(double approx, const char *text)
+{
+    cJSON *n = cJSON_CreateNumber(approx);
+    if (n && !(n->valuestring = cJSON_malloc(strlen(text) + 1))) {
+        cJSON_Delete(n);
+        return NULL;
+    }
+    if (n)
+        strcpy(n->valuestring, text);
+    return n;
+}
+
+cJSON *sb_json_number_u64(uint64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return exact_number((double)value, text);
+}
+
+cJSON *sb_json_number_i64(int64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)value);
+    return exact_number((double)value, text);
+}
+
+/* An integer literal: -?[0-9]+ */
+static bool integer_text(const char *t)
+{
+    if (*t == '-')
+        t++;
+    if (!*t)
+        return false;
+    for (; *t; t++)
+        if (*t < '0' || *t > '9')
+            return false;
+    return true;
+}
+
+static int integer_of(const cJSON *item, bool is_signed, int64_t *i, uint64_t *u)
+{
+    if (!item || !cJSON_IsNumber(item))
+        return sb__error(SB_ERR_TYPE, "JSON item is not a number");
+    const char *t = item->valuestring;
+    double v = item->valuedouble;
+    if (t && text_is(t, v) && integer_text(t)) {
+        errno = 0;
+        char *end = NULL;
+        if (is_signed)
+            *i = strtoll(t, &end, 10);
+        else if (t[0] == '-')
+            return sb__error(SB_ERR_TYPE, "JSON number %s is negative", t);
+        else
+            *u = strtoull(t, &end, 10);
+        if (errno == ERANGE)
+            return sb__error(SB_ERR_TYPE, "JSON number %s is out of range", t);
+        return 0;
+    }
+    /* A double: exact only up to 2^53. */
+    if (!(v == floor(v)) || fabs(v) > 9007199254740992.0)
+        return sb__error(SB_ERR_TYPE, "JSON number %.17g is not an integer a double holds exactly", v);
+    if (!is_signed && v < 0)
+        return sb__error(SB_ERR_TYPE, "JSON number %.0f is negative", v);
+    if (is_signed)
+        *i = (int64_t)v;
+    else
+        *u = (uint64_t)v;
+    return 0;
+}
+
+int sb_json_get_u64(uint64_t *value, const cJSON *item)
+{
+    if (!value)
+        return sb__error(SB_ERR_INVALID, "sb_json_get_u64: value is NULL");
+    int64_t i;
+    return integer_of(item, false, &i, value);
+}
+
+int sb_json_get_i64(int64_t *value, const cJSON *item)
+{
+    if (!value)
+        return sb__error(SB_ERR_INVALID, "sb_json_get_i64: value is NULL");
+    uint64_t u;
+    return integer_of(item, true, value, &u);
+}
