@@ -14,7 +14,7 @@ store twice).
 
 The expected dumps are made by compare_stores.dump() run on the real
 secbench.storage.Store: compare_stores.py re-reads the same stores with
-plain h5py and must find the same thing (ctest interop_python_fixtures).
+plain h5py and must find the same thing (ctest compare_stores_fixtures).
 """
 import argparse
 import hashlib
