@@ -170,9 +170,19 @@ def make_filters(path):
         field(g, "gzip_shuffle", 0, "int32", 6, (8,), seed=1, chunks=(2, 8),
               compression="gzip", compression_opts=4, shuffle=True)
         if h5py.h5z.filter_avail(h5py.h5z.FILTER_LZF):
-            field(g, "lzf", 1, "float32", 6, (4,), seed=2, chunks=(3, 4), compression="lzf")
+            # h5py registers LZF as optional: a chunk it cannot shrink is
+            # stored raw, readable without the filter. These chunks (768
+            # bytes, period 400) do shrink, so a reader needs LZF.
+            field(g, "lzf", 1, "float32", 6, (64,), seed=2, chunks=(3, 64), compression="lzf")
         field(g, "fletcher", 2, "uint16", 6, (), seed=3, chunks=(6,), fletcher32=True)
         field(g, "plain", 3, "int8", 6, (3,), seed=4)
+        for name in ("gzip_shuffle", "lzf"):
+            if name in g:
+                d = g[name]
+                for i in range(d.id.get_num_chunks()):
+                    info = d.id.get_chunk_info(i)
+                    assert info.filter_mask == 0 and info.size < d.chunks[0] * d.chunks[1] * 4, \
+                        f"{name}: chunk {i} stored uncompressed"
         g = dataset_group(f, "growable", capacity=4, size=3)
         field(g, "x", 0, "float64", 4, (2,), chunks=(2, 2), maxshape=(None, 2))
 
