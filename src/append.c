@@ -80,7 +80,7 @@ int sb__rows_write_buffer(sb_dataset *ds)
     ab->rows = 0;
     ab->calls = 0;
     if (rc < 0 && dropped > 0) {
-        char msg[SB_ERRMSG_MAX];
+        char msg[SB_ERRMSG_MAX + 64];
         snprintf(msg, sizeof msg, "%s (%" PRIu64 " appended rows of this rank were dropped)",
                  sb_last_error_message(), dropped);
         sb__error_set(rc, msg);

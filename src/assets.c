@@ -249,8 +249,7 @@ int sb__asset_list(sb_dataset *ds, char ***names, size_t *count)
     if (rc == 0)
         *count = l.count;
     else if (rc != SB_ERR_NOMEM)
-        rc = sb__error(rc, "dataset '%s': cannot list its assets: %s", ds->name,
-                       sb_last_error_message());
+        rc = sb__error_wrap(rc, "dataset '%s': cannot list its assets", ds->name);
     for (size_t i = 0; i < l.count; i++)
         free(l.names[i]);
     free(l.names);
@@ -466,8 +465,7 @@ static int read_json(sb_dataset *ds, const char *name, asset_view *v, void *out)
     if (rc == 0) {
         rc = sb_json_parse((cJSON **)out, text, len);
         if (rc < 0)
-            rc = sb__error(rc, "dataset '%s': asset '%s' is not valid JSON: %s", ds->name, name,
-                           sb_last_error_message());
+            rc = sb__error_wrap(rc, "dataset '%s': asset '%s' is not valid JSON", ds->name, name);
     }
     free(text);
     return rc;

@@ -127,7 +127,7 @@ int sb_store_create_dataset(sb_dataset **out, sb_store *s, const char *name, uin
 typedef struct found_field {
     char *name;
     hid_t dset;
-    int64_t priority;
+    long double priority; /* Python compares ints and floats exactly: so does a long double */
     size_t seen;        /* position in h5py's iteration order */
     bool declared_only; /* named by _sb_fields, no HDF5 dataset yet */
 } found_field;
@@ -138,7 +138,7 @@ typedef struct found_list {
     const char *dsname;
 } found_list;
 
-static int push_found(found_list *l, const char *name, hid_t dset, int64_t priority,
+static int push_found(found_list *l, const char *name, hid_t dset, long double priority,
                       bool declared_only)
 {
     found_field *items = realloc(l->items, (l->count + 1) * sizeof *items);
@@ -168,10 +168,10 @@ static int collect_field(hid_t obj, const char *name, const H5O_info_t *info, vo
     int rc = sb__attr_read_bool(obj, SB_ATTR_IS_ASSET, where, &present, &is_asset);
     if (rc < 0 || is_asset)
         return rc;
-    /* Python: attrs.get("_sb_priority", 0). */
-    int64_t priority = 0;
+    /* Python: attrs.get("_sb_priority", 0), any number. */
+    long double priority = 0;
     snprintf(where, sizeof where, "dataset '%s', field '%s'", l->dsname, name);
-    rc = sb__attr_read_int(obj, SB_ATTR_PRIORITY, where, &priority);
+    rc = sb__attr_read_number(obj, SB_ATTR_PRIORITY, where, &priority);
     if (rc == SB_ERR_NOT_FOUND) {
         priority = 0;
         rc = 0;
@@ -223,7 +223,7 @@ static int load_fields(sb_dataset *ds)
         for (size_t j = 0; j < created && !known; j++)
             known = strcmp(declared[i], l.items[j].name) == 0;
         if (!known)
-            rc = push_found(&l, declared[i], H5I_INVALID_HID, (int64_t)i, true);
+            rc = push_found(&l, declared[i], H5I_INVALID_HID, (long double)i, true);
     }
     free(declared);
     if (rc == 0 && l.count > 1)

@@ -204,8 +204,7 @@ int sb__dataset_write_size(sb_dataset *ds, uint64_t size)
         /* First update: also turns a Python int32 attribute into int64. */
         int rc = sb__attr_write_i64(ds->group, SB_ATTR_SIZE, value);
         if (rc < 0)
-            return sb__error(rc, "dataset '%s': cannot update its size: %s", ds->name,
-                             sb_last_error_message());
+            return sb__error_wrap(rc, "dataset '%s': cannot update its size", ds->name);
         ds->size_attr = H5Aopen(ds->group, SB_ATTR_SIZE, H5P_DEFAULT);
     } else if (H5Awrite(ds->size_attr, H5T_NATIVE_INT64, &value) < 0) {
         return sb__h5_error(SB_ERR_IO, "dataset '%s': cannot update its size", ds->name);

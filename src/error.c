@@ -43,6 +43,17 @@ void sb__error_set(int code, const char *message)
         snprintf(last_message, sizeof last_message, "%s", message ? message : "");
 }
 
+int sb__error_wrap(int code, const char *fmt, ...)
+{
+    char prefix[SB_ERRMSG_MAX], old[SB_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_message, sizeof old);
+    return sb__error(code, "%s: %s", prefix, old);
+}
+
 int sb__error_recode(int code)
 {
     last_code = code;

@@ -13,6 +13,9 @@ int sb__error(int code, const char *fmt, ...) SB_PRINTF(2, 3);
 /* The same, appending the innermost message of HDF5's error stack. */
 int sb__h5_error(int code, const char *fmt, ...) SB_PRINTF(2, 3);
 void sb__error_set(int code, const char *message);
+/* Put "<fmt>: " before the last message (safely: it is the buffer the
+ * message is formatted into), with `code`. */
+int sb__error_wrap(int code, const char *fmt, ...) SB_PRINTF(2, 3);
 /* Keep the last message, change its code (a missing attribute is a format error on load). */
 int sb__error_recode(int code);
 

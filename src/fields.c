@@ -78,10 +78,12 @@ static void set_layout(sb_field *f, const sb_row_layout *l, uint64_t row_bytes)
     snprintf(f->type_name, sizeof f->type_name, "%s", sb_dtype_name(l->dtype));
 }
 
-/* The filters of a field, by name; whether it has any. */
-static bool describe_filters(hid_t dset, char *buf, size_t len)
+/* The filters of a field, by name; whether it has any. *missing names the
+ * first one this HDF5 cannot run (h5py's LZF, a plugin not installed). */
+static bool describe_filters(hid_t dset, char *buf, size_t len, char *missing, size_t mlen)
 {
     buf[0] = '\0';
+    missing[0] = '\0';
     hid_t dcpl = H5Dget_create_plist(dset);
     if (dcpl < 0)
         return false;
@@ -102,6 +104,8 @@ static bool describe_filters(hid_t dset, char *buf, size_t len)
                             : name[0] ? name : "unknown filter";
         int k = snprintf(buf + used, len - used, "%s%s", i ? "," : "", label);
         used += k > 0 ? (size_t)k : 0;
+        if (!missing[0] && H5Zfilter_avail(id) <= 0)
+            snprintf(missing, mlen, "%s (filter %d)", id == 32000 ? "lzf" : label, (int)id);
     }
     H5Pclose(dcpl);
     return n > 0;
@@ -134,8 +138,17 @@ int sb__field_open(sb_field *f, hid_t dset, const char *dsname, uint64_t capacit
         l.row_ndim = ndims - 1;
         for (int i = 1; i < ndims; i++)
             l.row_shape[i - 1] = dims[i];
-        f->collective_only = describe_filters(dset, f->filters, sizeof f->filters);
-        if (sb__dtype_from_h5(type, &l.dtype, what, sizeof what) == 0) {
+        char missing[64];
+        f->collective_only = describe_filters(dset, f->filters, sizeof f->filters, missing,
+                                              sizeof missing);
+        if (missing[0] && sb__dtype_from_h5(type, &l.dtype, what, sizeof what) == 0) {
+            /* Loaded all the same: only reading or writing it fails. */
+            f->layout = l;
+            f->defined = true;
+            f->supported = false;
+            snprintf(f->type_name, sizeof f->type_name, "%s compressed with %s, which this HDF5 "
+                     "cannot decompress", what, missing);
+        } else if (sb__dtype_from_h5(type, &l.dtype, what, sizeof what) == 0) {
             uint64_t bytes = 0;
             rc = sb__layout_row_bytes(&l, f->name, &bytes);
             if (rc == 0) {

@@ -165,6 +165,23 @@ int sb__attr_read_int(hid_t obj, const char *attr, const char *where, int64_t *v
     return rc;
 }
 
+int sb__attr_read_number(hid_t obj, const char *attr, const char *where, long double *value)
+{
+    hid_t a, type;
+    int rc = open_single(obj, attr, where, &a, &type);
+    if (rc < 0)
+        return rc;
+    number n;
+    rc = read_number(a, type, where, attr, &n);
+    if (rc == SB_ERR_TYPE)
+        rc = sb__error(SB_ERR_FORMAT, "%s: attribute %s is not a number", where, attr);
+    else if (rc == 0)
+        *value = !n.integer ? (long double)n.d : n.is_unsigned ? (long double)n.u : (long double)n.i;
+    H5Tclose(type);
+    H5Aclose(a);
+    return rc;
+}
+
 /* Python's truth value of a string: non-empty (h5py drops the padding). */
 static int string_truth(hid_t a, hid_t type, const char *where, const char *attr, bool *value)
 {

@@ -26,6 +26,10 @@ int sb__attr_write_bool(hid_t obj, const char *attr, bool value);
  * number). SB_ERR_NOT_FOUND (no message) if absent; SB_ERR_FORMAT naming
  * `where` and the attribute otherwise. */
 int sb__attr_read_int(hid_t obj, const char *attr, const char *where, int64_t *value);
+/* A number attribute of any integer or float type, exactly (a long double
+ * holds every int64). SB_ERR_NOT_FOUND (no message) if absent, SB_ERR_FORMAT
+ * if it is no number (a string, several values). */
+int sb__attr_read_number(hid_t obj, const char *attr, const char *where, long double *value);
 /* A flag as Python tests it (`attrs.get(name, False)`): Python truthiness of
  * whatever is stored (h5py's bool enum, a number, a string: non-empty is
  * true). Absent: *present = *value = false. SB_ERR_FORMAT for a value with no

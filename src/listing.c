@@ -134,8 +134,7 @@ static int list_sorted(sb_store *s, listing *l)
         rc = list_group(root, l);
     H5Gclose(root);
     if (rc < 0 && rc != SB_ERR_NOMEM)
-        rc = sb__error(rc, "cannot list the datasets of store '%s': %s", s->path,
-                       sb_last_error_message());
+        rc = sb__error_wrap(rc, "cannot list the datasets of store '%s'", s->path);
     if (rc == 0 && l->count > 1)
         qsort(l->infos, l->count, sizeof *l->infos, cmp_info);
     return rc;
