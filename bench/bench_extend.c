@@ -1,11 +1,13 @@
 /* Workload 1: collective extend. Every rank appends its rows in batches; the
  * library's sb_dataset_extend against MPI_File_write_at_all of the same bytes
- * at the same offsets into a plain file, same ranks, same hints, with
- * MPI_File_sync where the library flushes ("mpiio-sync") and, unless --sync,
- * also without any sync ("mpiio"). --sync turns the store's fsync option on.
+ * at the same offsets into a plain file, same ranks, same hints. The library
+ * commits (sb_dataset_flush) every --commit-every batches and at close; the
+ * baseline "mpiio-sync" calls MPI_File_sync at the same points, "mpiio" (not
+ * with --sync) never. --sync turns the store's fsync option on. Library sides
+ * per --write-modes: "sb" (its default), "sb-independent", "sb-collective".
  * The sides alternate (order rotating every repetition), and each is timed
- * twice: observed (open -> extend -> flush -> close) and raw (the write calls
- * only). */
+ * twice: observed (open -> extend -> commits -> close) and raw (the write and
+ * commit calls only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,25 @@
 #include "bench_sb.h"
 
 typedef struct cfg {
-    uint64_t bytes, row_bytes, batch_bytes;
+    uint64_t bytes, row_bytes, batch_bytes, commit_every;
     int reps;
     bool sync, keep;
-    const char *dir, *csv, *hints;
+    const char *dir, *csv, *hints, *write_modes;
 } cfg;
+
+/* The library sides: its default choice, and each forced. */
+static const struct {
+    const char *mode, *impl;
+    sb_choice collective_writes;
+} MODES[] = {{"default", "sb", SB_AUTO},
+             {"independent", "sb-independent", SB_NO},
+             {"collective", "sb-collective", SB_YES}};
+#define NMODES (sizeof MODES / sizeof MODES[0])
+
+static bool commit_due(const cfg *c, uint64_t batch)
+{
+    return c->commit_every > 0 && (batch + 1) % c->commit_every == 0;
+}
 
 typedef struct plan {
     uint64_t rows_per_rank, batch_rows, total_rows;
@@ -45,7 +61,7 @@ static void remove_file(const char *path, MPI_Comm comm)
 }
 
 static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info,
-                         unsigned char *buf, bool *collective)
+                         unsigned char *buf, sb_choice writes, bool *collective)
 {
     char path[4096];
     path_of(path, sizeof path, c, "extend-sb", ".h5", comm);
@@ -55,6 +71,7 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
     opts.comm = comm;
     opts.info = info;
     opts.fsync = c->sync;
+    opts.collective_writes = writes;
     const char *fields[] = {"data"};
     double raw = 0.0;
     MPI_Barrier(comm);
@@ -64,15 +81,20 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, &opts), "sb_store_open");
     bc_sb(sb_store_create_dataset(&ds, store, "bench", p->total_rows, 1, fields),
           "sb_store_create_dataset");
-    for (uint64_t done = 0; done < p->rows_per_rank; done += p->batch_rows) {
+    uint64_t batch = 0;
+    for (uint64_t done = 0; done < p->rows_per_rank; done += p->batch_rows, batch++) {
         uint64_t n = p->rows_per_rank - done < p->batch_rows ? p->rows_per_rank - done
                                                              : p->batch_rows;
         sb_array col = {.dtype = SB_UINT8, .ndim = 2, .shape = {n, c->row_bytes}, .data = buf};
         double tb = bc_now();
         bc_sb(sb_dataset_extend(ds, 1, &col), "sb_dataset_extend");
+        if (commit_due(c, batch))
+            bc_sb(sb_dataset_flush(ds), "sb_dataset_flush");
         raw += bc_now() - tb;
     }
+    double tc = bc_now();
     bc_sb(sb_store_flush(store), "sb_store_flush");
+    raw += bc_now() - tc;
     sb_write_report rep;
     sb_dataset_last_write(&rep, ds);
     *collective = rep.valid && rep.collective;
@@ -100,7 +122,8 @@ static times run_mpiio(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info
     if (MPI_File_open(comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, info, &fh) != MPI_SUCCESS)
         bc_die("MPI_File_open", path);
     uint64_t size = 0; /* rows already in the file, as the library counts them */
-    for (uint64_t done = 0; done < p->rows_per_rank; done += p->batch_rows) {
+    uint64_t batch = 0;
+    for (uint64_t done = 0; done < p->rows_per_rank; done += p->batch_rows, batch++) {
         uint64_t n = p->rows_per_rank - done < p->batch_rows ? p->rows_per_rank - done
                                                              : p->batch_rows;
         MPI_Offset off = (MPI_Offset)((size + (uint64_t)rank * n) * c->row_bytes);
@@ -108,11 +131,15 @@ static times run_mpiio(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info
         if (MPI_File_write_at_all(fh, off, buf, (int)(n * c->row_bytes), MPI_BYTE,
                                   MPI_STATUS_IGNORE) != MPI_SUCCESS)
             bc_die("MPI_File_write_at_all", path);
+        if (sync && commit_due(c, batch) && MPI_File_sync(fh) != MPI_SUCCESS)
+            bc_die("MPI_File_sync", path);
         raw += bc_now() - tb;
         size += n * (uint64_t)nranks;
     }
+    double tc = bc_now();
     if (sync && MPI_File_sync(fh) != MPI_SUCCESS)
         bc_die("MPI_File_sync", path);
+    raw += bc_now() - tc;
     MPI_File_close(&fh);
     times t = {bc_now() - t0, raw};
     if (!c->keep)
@@ -123,7 +150,7 @@ static times run_mpiio(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info
 int main(int argc, char **argv)
 {
     cfg c = {.bytes = 1ULL << 30, .row_bytes = 4096, .batch_bytes = 4ULL << 20, .reps = 5,
-             .dir = ".", .csv = NULL, .hints = NULL};
+             .dir = ".", .csv = NULL, .hints = NULL, .write_modes = "default"};
     const bc_opt opts[] = {
         {"--bytes", BC_SIZE, &c.bytes, "total bytes over all ranks (default 1G)"},
         {"--row-bytes", BC_SIZE, &c.row_bytes, "bytes of one row (default 4K; 1K..64K)"},
@@ -134,6 +161,11 @@ int main(int argc, char **argv)
         {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
         {"--hints", BC_STR, &c.hints, "MPI-IO hints key=value,... for both sides"},
         {"--keep", BC_FLAG, &c.keep, "keep the files written by the last repetition"},
+        {"--commit-every", BC_SIZE, &c.commit_every,
+         "commit (sb_dataset_flush; MPI_File_sync on mpiio-sync) every K batches, and at "
+         "close (default 0: at close only)"},
+        {"--write-modes", BC_STR, &c.write_modes,
+         "library sides, comma list of default,independent,collective (default: default)"},
     };
     MPI_Init(&argc, &argv);
     int rank, nranks;
@@ -165,31 +197,49 @@ int main(int argc, char **argv)
     bc_fill(buf, p.batch_rows * c.row_bytes, (uint64_t)rank + 1);
     MPI_Info info = bc_info_from_hints(c.hints);
 
-    char wl_obs[96], wl_raw[96];
+    char wl_obs[96], wl_raw[96], suffix[32] = "";
+    if (c.sync)
+        snprintf(suffix, sizeof suffix, c.commit_every ? "-sync-k%llu" : "-sync",
+                 (unsigned long long)c.commit_every);
     snprintf(wl_obs, sizeof wl_obs, "extend-observed-r%llu%s", (unsigned long long)c.row_bytes,
-             c.sync ? "-sync" : "");
+             suffix);
     snprintf(wl_raw, sizeof wl_raw, "extend-raw-r%llu%s", (unsigned long long)c.row_bytes,
-             c.sync ? "-sync" : "");
+             suffix);
     bc_run run = {.csv = c.csv, .ranks = nranks, .rank = rank};
-    bool all_collective = true;
-    /* HDF5's MPI-IO driver syncs on every H5Fflush (MPI_File_sync), so the
-     * library's flush costs a sync even without its fsync option: the
-     * like-with-like baseline is "mpiio-sync" (MPI_File_sync where the library
-     * flushes); "mpiio" without any sync is shown beside it when not --sync. */
-    const char *impls[3] = {"sb", "mpiio-sync", "mpiio"};
-    int nimpl = c.sync ? 2 : 3;
+    /* The sides: the library's write modes asked for, then the baselines:
+     * "mpiio-sync" syncs where the library commits (like-with-like under
+     * --sync), "mpiio" never syncs (like-with-like without it). */
+    const char *impls[NMODES + 2];
+    int modes[NMODES + 2], nimpl = 0;
+    for (size_t m = 0; m < NMODES; m++)
+        if (strstr(c.write_modes, MODES[m].mode)) {
+            modes[nimpl] = (int)m;
+            impls[nimpl++] = MODES[m].impl;
+        }
+    if (nimpl == 0)
+        bc_die("--write-modes", "expected a list of default, independent, collective");
+    int nlib = nimpl;
+    modes[nimpl] = -1;
+    impls[nimpl++] = "mpiio-sync";
+    if (!c.sync) {
+        modes[nimpl] = -2;
+        impls[nimpl++] = "mpiio";
+    }
+    bool default_collective = false;
     for (int r = 0; r < c.reps; r++) {
         /* Rotate the order, so no side always inherits another's dirty pages
          * being written back. */
         for (int k = 0; k < nimpl; k++) {
             int which = (k + r) % nimpl;
             times t;
-            if (which == 0) {
+            if (which < nlib) {
                 bool coll = false;
-                t = run_library(&c, &p, MPI_COMM_WORLD, info, buf, &coll);
-                all_collective = all_collective && coll;
+                t = run_library(&c, &p, MPI_COMM_WORLD, info, buf,
+                                MODES[modes[which]].collective_writes, &coll);
+                if (modes[which] == 0)
+                    default_collective = coll;
             } else {
-                t = run_mpiio(&c, &p, MPI_COMM_WORLD, info, buf, which == 1);
+                t = run_mpiio(&c, &p, MPI_COMM_WORLD, info, buf, modes[which] == -1);
             }
             t.observed = bc_max(t.observed, MPI_COMM_WORLD);
             t.raw = bc_max(t.raw, MPI_COMM_WORLD);
@@ -199,10 +249,11 @@ int main(int argc, char **argv)
     }
     if (rank == 0) {
         printf("# extend: %d ranks, %llu bytes, rows of %llu bytes, %llu rows per batch per "
-               "rank, sync=%s, library writes collective: %s\n",
+               "rank, sync=%s, commit every %llu batches, the default writes %s\n",
                nranks, (unsigned long long)total, (unsigned long long)c.row_bytes,
                (unsigned long long)p.batch_rows, c.sync ? "yes" : "no",
-               all_collective ? "yes" : "NO (fell back to independent I/O)");
+               (unsigned long long)c.commit_every,
+               default_collective ? "collectively" : "independently");
     }
     bc_print_summary(&run, "mpiio-sync");
     if (!c.sync)

@@ -67,8 +67,9 @@ static int create_asset(sb_dataset *ds, const char *name, hid_t type, hid_t spac
             H5Sselect_none(msel);
         }
         static const char dummy = 0;
-        if (fsel < 0 || msel < 0 ||
-            H5Dwrite(d, type, msel, fsel, s->dxpl_coll, empty ? &dummy : data) < 0)
+        /* Collective only where a failed write reaches every rank (store.h). */
+        hid_t dxpl = s->collective_writes ? s->dxpl_coll : s->dxpl_indep;
+        if (fsel < 0 || msel < 0 || H5Dwrite(d, type, msel, fsel, dxpl, empty ? &dummy : data) < 0)
             rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot write asset '%s'", ds->name, name);
         if (fsel >= 0)
             H5Sclose(fsel);
@@ -108,6 +109,11 @@ static int write_asset(sb_dataset *ds, const char *name, hid_t type, hid_t space
     if (rc == 0 && (H5Ldelete(ds->group, name, H5P_DEFAULT) < 0 ||
                     H5Lmove(ds->group, tmp, ds->group, name, H5P_DEFAULT, H5P_DEFAULT) < 0))
         rc = sb__h5_error(SB_ERR_IO, "dataset '%s': cannot replace asset '%s'", ds->name, name);
+    /* Committed at once: HDF5 may give the old asset's space to the next
+     * object, whose bytes must not land where the file on disk still has
+     * the old asset. */
+    if (rc == 0)
+        rc = sb__store_flush_structure(ds->store);
     return rc;
 }
 
@@ -145,6 +151,9 @@ static int add_asset(sb_dataset *ds, const new_asset *a, const char *what, int l
             sb__call_bytes(&c, a->data, (size_t)a->nbytes);
     }
     int rc = sb__call_enter(&c);
+    /* In the file from the next commit, whole (catalog.c). */
+    if (rc == 0)
+        rc = sb__coll_agree(&ds->store->coll, sb__store_hold_metadata(ds->store));
     if (rc == 0) {
         hsize_t dims[SB_MAX_DIMS];
         for (int i = 0; i < a->ndim; i++)
@@ -160,8 +169,6 @@ static int add_asset(sb_dataset *ds, const new_asset *a, const char *what, int l
         if (space >= 0)
             H5Sclose(space);
         rc = sb__coll_agree(&ds->store->coll, local_rc);
-        if (rc == 0)
-            rc = sb__coll_agree(&ds->store->coll, sb__store_flush_file(ds->store));
     }
     return sb__call_end(&c, rc);
 }

@@ -71,12 +71,12 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
                        size_t nfields, const char *const *fields, bool incomplete)
 {
     sb_dataset *ds = NULL;
-    int rc = sb__coll_agree(&s->coll, create_group(&ds, s, name, capacity, nfields, fields,
-                                                   incomplete));
-    /* A structural change is committed at once, so that a killed job never
-     * leaves a half-made group behind. */
+    /* A structural change reaches the file at the next commit, whole: until
+     * then HDF5 writes no metadata (a killed job leaves no half-made group). */
+    int rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
     if (rc == 0)
-        rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
+        rc = sb__coll_agree(&s->coll, create_group(&ds, s, name, capacity, nfields, fields,
+                                                   incomplete));
     if (rc < 0) {
         sb__dataset_free(ds);
         return rc;
@@ -385,10 +385,13 @@ static bool open_below(const sb_store *s, const char *name)
 
 int sb__catalog_remove(sb_store *s, const char *name)
 {
-    int rc = H5Ldelete(s->file, name, H5P_DEFAULT) < 0
-                 ? sb__h5_error(SB_ERR_IO, "cannot remove dataset '%s' from store '%s'", name, s->path)
-                 : 0;
-    rc = sb__coll_agree(&s->coll, rc);
+    int rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, H5Ldelete(s->file, name, H5P_DEFAULT) < 0
+                                          ? sb__h5_error(SB_ERR_IO, "cannot remove dataset '%s' "
+                                                         "from store '%s'", name, s->path)
+                                          : 0);
+    /* Gone from the file at once: a removal is asked for to free the name. */
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
     return rc;

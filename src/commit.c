@@ -1,10 +1,12 @@
 /* The commit protocol, and the calls that end with one: flush and close.
  *
- * Order (what a reader or a crash can see): the rows, then (with the fsync
- * option) a sync so that the rows are on the disk, then the sizes that
- * cover them, then HDF5's metadata, then a sync of that. Between commits
- * nothing but rows is written: extend and append never touch the size, so
- * a commit costs the same whether it covers one batch or a thousand. */
+ * Order (what a reader or a crash can see): the rows, and the datasets,
+ * fields and assets created since the last commit (HDF5 held their
+ * metadata, store.c), then (with the fsync option) a sync so that they are
+ * on the disk, then the sizes that cover the rows, then HDF5's metadata,
+ * then a sync of that. Between commits nothing but rows is written: extend
+ * and append never touch the size, so a commit costs the same whether it
+ * covers one batch or a thousand, and a thousand creates cost one flush. */
 #include <stdlib.h>
 
 #include "commit.h"
@@ -21,6 +23,11 @@ int sb__commit(sb_store *s, sb_dataset *only)
         rc = sb__rows_write_buffer(ds);
         resize |= ds->size != ds->committed;
     }
+    /* New objects first, on their own: a size must never reach the disk in
+     * a flush that a full disk cut before the fields it covers. */
+    bool structure = s->held;
+    if (rc == 0 && structure && resize)
+        rc = sb__coll_agree(&s->coll, sb__store_flush_structure(s));
     if (rc == 0 && resize && s->opts.fsync)
         rc = sb__coll_agree(&s->coll, sb__store_fsync(s));
     for (sb_dataset *ds = only ? only : s->open_datasets; ds && rc == 0;

@@ -26,19 +26,12 @@ bool sb__mpi_collective_reads_safe(void)
     return ds && strcmp(ds, "0") == 0;
 }
 
-bool sb__mpi_file_is_romio(hid_t file)
+bool sb__mpi_io_is_romio(void)
 {
-    void *handle = NULL;
-    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || !handle)
-        return false;
-    MPI_File fh = *(MPI_File *)handle;
-    MPI_Info info = MPI_INFO_NULL;
-    if (MPI_File_get_info(fh, &info) != MPI_SUCCESS || info == MPI_INFO_NULL)
-        return false;
-    /* ROMIO reports its collective buffering switches among the hints. */
-    char value[MPI_MAX_INFO_VAL + 1];
-    int found = 0;
-    MPI_Info_get(info, "romio_cb_write", MPI_MAX_INFO_VAL, value, &found);
-    MPI_Info_free(&info);
-    return found != 0;
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(version, &len);
+    if (!strstr(version, "Open MPI"))
+        return true; /* MPICH and its derivatives have only ROMIO */
+    return romio_selected();
 }

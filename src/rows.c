@@ -230,6 +230,9 @@ static int define_from(sb_dataset *ds, int root, const sb_batch *b)
     if (s->coll.rank == root)
         memcpy(layouts, b->layouts, nf * sizeof *layouts);
     rc = sb__coll_bcast(&s->coll, layouts, nf * sizeof *layouts, root);
+    /* New fields reach the file at the next commit, whole (catalog.c). */
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
     int local = 0;
     for (size_t i = 0; rc == 0 && local == 0 && i < nf; i++)
         if (!ds->fields[i].defined)
@@ -238,10 +241,6 @@ static int define_from(sb_dataset *ds, int root, const sb_batch *b)
     free(layouts);
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, local);
-    /* A new field is a structural change: committed at once, so that a
-     * killed job never leaves a half-made object header behind. */
-    if (rc == 0)
-        rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
     return rc;
 }
 
@@ -341,10 +340,10 @@ int sb_dataset_extend(sb_dataset *ds, size_t ncolumns, const sb_array *columns)
 int sb__rows_define(sb_dataset *ds, sb_field *f, const sb_row_layout *layout)
 {
     sb_store *s = ds->store;
-    int rc = sb__coll_agree(&s->coll, sb__field_create(f, ds->group, ds->name, ds->capacity, layout,
-                                                       (int64_t)(f - ds->fields)));
+    int rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
     if (rc == 0)
-        rc = sb__coll_agree(&s->coll, sb__store_flush_file(s));
+        rc = sb__coll_agree(&s->coll, sb__field_create(f, ds->group, ds->name, ds->capacity,
+                                                       layout, (int64_t)(f - ds->fields)));
     return rc;
 }
 

@@ -28,7 +28,8 @@ int sb__rows_write(sb_dataset *ds, const sb_batch *b);
 /* Fields not defined yet take the layouts of the lowest rank bringing rows;
  * *none when no rank brings any. Collective steps. */
 int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none);
-/* Define field `f` with `layout` and commit the new field (collective steps). */
+/* Define field `f` with `layout`, in the file from the next commit
+ * (collective steps). */
 int sb__rows_define(sb_dataset *ds, sb_field *f, const sb_row_layout *layout);
 /* Write the rows the append buffer holds, in rank order after the size.
  * Collective steps (every rank calls it at the same append count). */

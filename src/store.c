@@ -54,7 +54,6 @@ static void store_options_defaults(sb_store_options *o)
     o->comm = MPI_COMM_NULL;
     o->info = MPI_INFO_NULL;
     o->collective_metadata = true;
-    o->collective_metadata_writes = true;
 }
 
 int sb_store_options_init(sb_store_options *opts, unsigned version)
@@ -87,10 +86,10 @@ static int import_options(sb_store_options *o, const sb_store_options *given, co
                          path, given->version);
     memcpy(o, given, store_options_size[given->version]);
     if (!choice_valid(o->locking) || !choice_valid(o->collective_reads) ||
-        !choice_valid(o->collective_writes))
+        !choice_valid(o->collective_writes) || !choice_valid(o->collective_metadata_writes))
         return sb__error(SB_ERR_INVALID,
-                         "store '%s': locking, collective_reads and collective_writes take "
-                         "SB_AUTO, SB_NO or SB_YES",
+                         "store '%s': locking, collective_reads, collective_writes and "
+                         "collective_metadata_writes take SB_AUTO, SB_NO or SB_YES",
                          path);
     if (o->alignment_threshold > 0 && o->alignment == 0)
         return sb__error(SB_ERR_INVALID, "store '%s': alignment_threshold set without alignment",
@@ -186,8 +185,9 @@ static hid_t make_fapl(const sb_store *s)
         H5Pset_fapl_mpio(fapl, s->coll.comm, s->info);
         if (o->collective_metadata)
             H5Pset_all_coll_metadata_ops(fapl, 1);
-        if (o->collective_metadata_writes)
-            H5Pset_coll_metadata_write(fapl, 1);
+        bool coll_meta = o->collective_metadata_writes == SB_AUTO ? sb__mpi_io_is_romio()
+                                                                 : o->collective_metadata_writes == SB_YES;
+        H5Pset_coll_metadata_write(fapl, coll_meta);
     }
     if (o->alignment > 0)
         H5Pset_alignment(fapl, o->alignment_threshold ? o->alignment_threshold : 1, o->alignment);
@@ -297,7 +297,12 @@ static int open_file(sb_store *s)
         s->file = H5Fopen(s->path, s->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
     s->coll.latch = sb__latch_disarm();
     H5Pclose(fapl);
-    if (s->file >= 0)
+    /* A new file is an empty store on disk at once (H5Fcreate writes no
+     * superblock until a flush): a job killed before its first commit
+     * leaves that, not a file HDF5 cannot open. */
+    if (s->file >= 0 && create && H5Fflush(s->file, H5F_SCOPE_LOCAL) < 0)
+        rc = sb__h5_error(SB_ERR_IO, "cannot write the new store '%s'", s->path);
+    else if (s->file >= 0)
         rc = 0;
     else if (sb__h5_stack_has("unable to lock file"))
         rc = sb__error(SB_ERR_LOCKED,
@@ -340,7 +345,7 @@ static void choose_transfers(sb_store *s)
         return;
     s->collective_reads = o->collective_reads == SB_AUTO ? sb__mpi_collective_reads_safe()
                                                          : o->collective_reads == SB_YES;
-    s->collective_writes = o->collective_writes == SB_AUTO ? sb__mpi_file_is_romio(s->file)
+    s->collective_writes = o->collective_writes == SB_AUTO ? sb__mpi_io_is_romio()
                                                            : o->collective_writes == SB_YES;
 }
 
@@ -384,7 +389,7 @@ static int agree_on_open(const sb_store_options *o, const char *path, sb_open_mo
     sb__call_u64(&c, o->alignment);
     sb__call_u64(&c, o->alignment_threshold);
     sb__call_u64(&c, o->collective_metadata);
-    sb__call_u64(&c, o->collective_metadata_writes);
+    sb__call_u64(&c, (uint64_t)o->collective_metadata_writes);
     sb__call_u64(&c, o->fsync);
     sb__call_u64(&c, (uint64_t)o->locking);
     sb__call_u64(&c, (uint64_t)o->collective_reads);
@@ -490,7 +495,28 @@ int sb__store_fsync(sb_store *s)
     return 0;
 }
 
-int sb__store_flush_file(sb_store *s)
+int sb__store_hold_metadata(sb_store *s)
+{
+    if (s->held || s->temporary)
+        return 0;
+    H5AC_cache_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    if (H5Fget_mdc_config(s->file, &cfg) < 0)
+        return sb__h5_error(SB_ERR_IO, "store '%s': cannot read its metadata cache setup", s->path);
+    s->mdc = cfg;
+    /* HDF5 lets evictions go only with every automatic resize off. */
+    cfg.evictions_enabled = 0;
+    cfg.incr_mode = H5C_incr__off;
+    cfg.flash_incr_mode = H5C_flash_incr__off;
+    cfg.decr_mode = H5C_decr__off;
+    if (H5Fset_mdc_config(s->file, &cfg) < 0)
+        return sb__h5_error(SB_ERR_IO, "store '%s': cannot hold its metadata", s->path);
+    s->held = true;
+    return 0;
+}
+
+int sb__store_flush_structure(sb_store *s)
 {
     if (!s->writable)
         return 0;
@@ -499,7 +525,22 @@ int sb__store_flush_file(sb_store *s)
         return rc;
     if (H5Fflush(s->file, H5F_SCOPE_LOCAL) < 0)
         return sb__h5_error(SB_ERR_IO, "cannot flush store '%s'", s->path);
-    return s->opts.fsync ? sb__store_fsync(s) : 0;
+    if (s->held) {
+        /* Written: the cache may evict again. */
+        if (H5Fset_mdc_config(s->file, &s->mdc) < 0)
+            return sb__h5_error(SB_ERR_IO, "store '%s': cannot restore its metadata cache",
+                                s->path);
+        s->held = false;
+    }
+    return 0;
+}
+
+int sb__store_flush_file(sb_store *s)
+{
+    int rc = sb__store_flush_structure(s);
+    if (rc == 0 && s->writable && s->opts.fsync)
+        rc = sb__store_fsync(s);
+    return rc;
 }
 
 void sb__store_free(sb_store *s) { store_free(s); }

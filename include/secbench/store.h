@@ -64,12 +64,15 @@ typedef struct sb_store_options {
      * at scale: without it every rank reads metadata on its own. */
     bool collective_metadata;
     /* Parallel stores: write metadata with one collective MPI-IO write
-     * (default true) instead of HDF5's distributed strategy, where each rank
-     * writes a share of the dirty entries on its own. With false, an I/O
-     * error in the middle of a metadata flush was seen to damage a group's
-     * names (docs/reliability.md, finding 10; the library then finds the
-     * datasets by walking the group, see sb_dataset_found_by_walk). */
-    bool collective_metadata_writes;
+     * instead of HDF5's distributed strategy, where each rank writes a share
+     * of the dirty entries with independent writes. SB_AUTO: collective on
+     * ROMIO; independent on Open MPI's OMPIO, whose collective write reports
+     * success when an aggregator's write failed (a commit would then be lost
+     * silently, docs/reliability.md). An I/O error in the middle of an
+     * independent metadata flush was seen to damage a group's names
+     * (finding 10: the library then finds the datasets by walking the group,
+     * see sb_dataset_found_by_walk). */
+    sb_choice collective_metadata_writes;
     /* Commits (sb_dataset_flush, sb_store_flush, close) also fsync: the rows
      * of a commit reach the disk before the size that covers them, and the
      * size before the commit returns, so committed rows survive a power
@@ -101,7 +104,7 @@ typedef struct sb_store_options {
      * MPI's OMPIO, whose collective write (fcoll vulcan, 4.1) reports success
      * when an aggregator's write failed (docs/reliability.md). Fields that
      * HDF5 can only write collectively (compressed, chunked by h5py) are
-     * always written collectively. */
+     * always written collectively. Assets (written by rank 0) follow it. */
     sb_choice collective_writes;
     /* HDF5 metadata block aggregation size, 0 = HDF5 default. */
     uint64_t meta_block_size;

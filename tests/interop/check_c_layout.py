@@ -166,23 +166,11 @@ def check_dtypes(f):
 
 
 def check_cut_export(path):
-    """The copy of a killed export, read the way Python secbench reads a
-    dataset: the marker is one more bool attribute, nothing else changes."""
+    """The store of a killed export, as h5py sees it: the copy was never
+    committed, so the file is the empty store it was right after its creation
+    (h5py opens it; no group, no half copy)."""
     with h5py.File(path, "r") as f:
-        check(sorted(f.keys()) == ["aes"], f"cut export: top level {sorted(f.keys())}")
-        g = f["aes/traces"]
-        attrs = dict(g.attrs)  # every attribute decodes with h5py
-        check(set(attrs) == {"_sb_size", "_sb_capacity", "_sb_is_dataset", "_sb_fields",
-                             "_sb_incomplete"}, f"cut export: attributes {sorted(attrs)}")
-        check_true_attr(g, "_sb_incomplete")
-        check_true_attr(g, "_sb_is_dataset")
-        # Python's Dataset: size from _sb_size (0: no row covered yet), shrunk capacity.
-        check_int64_attr(g, "_sb_size", 0)
-        check_int64_attr(g, "_sb_capacity", 13)
-        assets = [k for k in g if g[k].attrs.get("_sb_is_asset", False)]
-        check(assets == [], f"cut export: assets {assets}")
-        for k in g:
-            check(g[k].shape[0] == 13, f"cut export: field {k} shape {g[k].shape}")
+        check(sorted(f.keys()) == [], f"cut export: top level {sorted(f.keys())}")
 
 
 def main(argv):

@@ -96,7 +96,7 @@ int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm
     /* ... and once with metadata written independently (the option's other path). */
     const char *cm = getenv("SB_TEST_COLLECTIVE_METADATA_WRITES");
     if (cm)
-        opts.collective_metadata_writes = atoi(cm) != 0;
+        opts.collective_metadata_writes = atoi(cm) ? SB_YES : SB_NO;
     return sb_store_open(store, path, mode, &opts);
 }
 

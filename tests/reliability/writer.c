@@ -177,7 +177,7 @@ static int open_store(const config *c, sb_store **st, sb_open_mode mode)
     o.comm = c->serial ? MPI_COMM_NULL : c->comm;
     o.fsync = c->fsync;
     o.collective_writes = c->collective_writes ? SB_YES : SB_AUTO;
-    o.collective_metadata_writes = !c->independent_metadata;
+    o.collective_metadata_writes = c->independent_metadata ? SB_NO : SB_AUTO;
     return sb_store_open(st, c->store, mode, &o);
 }
 
