@@ -26,6 +26,7 @@
 # SB_LIBDIR SB_INCLUDEDIR SB_VERSION SB_RPATH SB_PROGRAMS SB_MPIEXEC
 # SB_MPIEXEC_NP SB_MPIEXEC_ARGS SB_SAN_FLAGS SB_C_COMPILER SB_GENERATOR SB_CMAKE.
 # Everything is written under SB_WORK (in the build tree).
+# shellcheck disable=SC2016  # $(pkg-config ...) in single quotes: run by sh -c, as typed
 set -euo pipefail
 step=${1:?usage: install_test.sh prefix|programs|moved|pkgconfig|cmake|readme|symbols}
 for v in SB_BUILD_DIR SB_SOURCE_DIR SB_WORK SB_BINDIR SB_LIBDIR SB_INCLUDEDIR SB_VERSION \
@@ -200,7 +201,7 @@ pkgconfig)
       -L*) [ "$(readlink -f "${f#-L}")" != "$libd" ] || ok_l=1 ;;
     esac
   done
-  [ $ok_i = 1 ] && [ $ok_l = 1 ] || fail "-I/-L do not lead into $prefix: $flags"
+  if [ $ok_i = 0 ] || [ $ok_l = 0 ]; then fail "-I/-L do not lead into $prefix: $flags"; fi
   case " $flags " in *" -lcjson "*) ;; *) fail "cJSON is public (Requires: libcjson), missing from: $flags" ;; esac
   case " $flags " in *" -lhdf5 "*) fail "HDF5 must stay private for the shared library: $flags" ;; esac
 
@@ -222,7 +223,7 @@ pkgconfig)
   case " $slibs " in *" -lhdf5 "*) ;; *) fail "pkg-config --static gives no HDF5: $slibs" ;; esac
   # Link the archive rather than the .so beside it (as -Wl,-Bstatic would).
   slibs=${slibs/-lsecbench-storage/-l:libsecbench-storage.a}
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2046
   (cd "$dir" && "${clean[@]}" cc $san app.c $(pc --cflags secbench-storage) $slibs -o app-static) ||
     fail "linking libsecbench-storage.a with pkg-config --static flags"
   if readelf -d "$dir/app-static" | grep -q 'NEEDED.*libsecbench-storage'; then
@@ -299,7 +300,7 @@ symbols)
   grep -oE '\bsb_[A-Za-z0-9_]+[[:space:]]*\(' "$dir/headers.i" | tr -d '( \t' | sort -u >"$dir/named"
   : >"$dir/declared"
   while read -r name; do
-    grep -qE "static[^;{}]*\\b$name[[:space:]]*\\(" "$dir/headers.i" || echo "$name" >>"$dir/declared"
+    grep -qE "static[^;{}]*\\b${name}[[:space:]]*\\(" "$dir/headers.i" || echo "$name" >>"$dir/declared"
   done <"$dir/named"
   lib=$prefix/$SB_LIBDIR/libsecbench-storage.so
   # Symbols the linker defines itself in every shared object are not the library's.
