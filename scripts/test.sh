@@ -15,7 +15,8 @@
 # the run fails if it left new or modified files anywhere else in the clone.
 # Per stage it prints what runs, the test counts and the time; logs stay in
 # SB_BUILD_ROOT (tests/README.md tells how to rerun one stage or one test).
-# Other settings: SB_JOBS (2), SB_FUZZ_SECONDS (60), SB_KILL_TRIALS (mpich: 3).
+# Other settings: SB_JOBS (2), SB_FUZZ_SECONDS (60), SB_KILL_TRIALS (mpich: 3),
+# SB_CTEST_ARGS (added to every ctest call, e.g. "-R mpi_extend" or "-E slurm").
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -90,12 +91,15 @@ configure_build() {
 # starts and ends, the output of failures), then the counts from its JUnit file.
 run_ctest() {
   local dir=$1; shift
-  local t0=$SECONDS rc=0
+  local t0=$SECONDS rc=0 extra=()
+  read -r -a extra <<<"${SB_CTEST_ARGS:-}"
+  set -- "$@" ${extra[@]+"${extra[@]}"}
   echo "ctest $* (in $dir)"
   (cd "$dir" && ctest -j "$jobs" --output-on-failure --timeout 900 \
      --output-junit "$dir/ctest-junit.xml" "$@") || rc=$?
   local line total=0 failures=0 skipped=0 disabled=0
-  line=$(grep -m1 -o '<testsuite [^>]*>' "$dir/ctest-junit.xml" 2>/dev/null || true)
+  # <testsuite tests="N" failures="F" disabled="D" skipped="S" ...>, over several lines.
+  line=$(tr '\n\t' '  ' <"$dir/ctest-junit.xml" 2>/dev/null | grep -o '<testsuite [^>]*>' | head -n 1 || true)
   attr() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$line"; }
   if [ -n "$line" ]; then
     total=$(attr tests); failures=$(attr failures)
