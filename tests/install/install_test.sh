@@ -49,9 +49,9 @@ clean=(env -i "PATH=$path")
 clean_mpi=("${clean[@]}")
 [ "$(id -u)" -ne 0 ] || clean_mpi+=(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
 read -r -a mpi_args <<<"${SB_MPIEXEC_ARGS:-}"
-mpirun_n() { # N, then the program and its arguments
-  local n=$1; shift
-  "${clean_mpi[@]}" "$SB_MPIEXEC" "$SB_MPIEXEC_NP" "$n" ${mpi_args[@]+"${mpi_args[@]}"} "$@"
+# set_mpi N: the launcher with N ranks, in a clean environment, as the array $mpi.
+set_mpi() {
+  mpi=("${clean_mpi[@]}" "$SB_MPIEXEC" "$SB_MPIEXEC_NP" "$1" ${mpi_args[@]+"${mpi_args[@]}"})
 }
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -104,12 +104,13 @@ check_programs() { # PREFIX WORKDIR
       fail "$p does not load libsecbench-storage from $1 (ldd above)"
   done
   local store=$dir/traces.h5
-  expect "$dir/acquire.out" "committed 2000" mpirun_n 2 "$bin/sb-acquire" "$store" \
+  set_mpi 2
+  expect "$dir/acquire.out" "committed 2000" "${mpi[@]}" "$bin/sb-acquire" "$store" \
     --traces 2000 --samples 200 --batch 200 --commit-every 1000 --seed 3
   expect "$dir/check.out" "all sound" "${clean[@]}" "$bin/secbench-db" check "$store"
   expect "$dir/verify.out" "verified 2000 rows, 0 mismatches" \
-    mpirun_n 2 "$bin/sb-acquire" "$store" --verify
-  expect "$dir/pre.out" "." mpirun_n 2 "$bin/sb-preprocess" "$store" "$dir/pre.h5" \
+    "${mpi[@]}" "$bin/sb-acquire" "$store" --verify
+  expect "$dir/pre.out" "." "${mpi[@]}" "$bin/sb-preprocess" "$store" "$dir/pre.h5" \
     --window 20:180 --average 4 --decimate 2 --top 3
   expect "$dir/check-pre.out" "all sound" "${clean[@]}" "$bin/secbench-db" check "$dir/pre.h5"
 }
@@ -269,7 +270,8 @@ readme)
     fail "README.md's C example does not build"
   for n in 1 2; do
     mkdir -p "$dir/np$n"
-    (cd "$dir/np$n" && expect "$dir/np$n/run.out" "size $((64 * n))" mpirun_n "$n" "$dir/example")
+    set_mpi "$n"
+    (cd "$dir/np$n" && expect "$dir/np$n/run.out" "size $((64 * n))" "${mpi[@]}" "$dir/example")
     [ "$(grep -c "size $((64 * n))" "$dir/np$n/run.out")" -eq "$n" ] ||
       fail "not every rank printed size $((64 * n))"
     if [ -n "$programs" ]; then
@@ -279,7 +281,9 @@ readme)
   done
   say "run again at 2 ranks: the dataset exists, the example must say so and fail"
   rc=0
-  (cd "$dir/np2" && mpirun_n 2 "$dir/example") >"$dir/again.out" 2>&1 || rc=$?
+  set_mpi 2
+  echo "+ ${mpi[*]} $dir/example"
+  (cd "$dir/np2" && "${mpi[@]}" "$dir/example") >"$dir/again.out" 2>&1 || rc=$?
   sed 's/^/  | /' "$dir/again.out" | head -n 20
   [ "$rc" -ne 0 ] || fail "a second run exited 0"
   [ "$rc" -lt 128 ] || fail "a second run died of a signal (exit $rc)"
