@@ -31,6 +31,10 @@ message(STATUS "MPI launcher: ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} N ${
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+# cJSON is part of the public API: the library links cJSON::cJSON, found by
+# the Find module that the installed CMake package carries too (SbInstall).
+list(APPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_LIST_DIR}/modules")
+find_package(cJSON REQUIRED)
 if(SB_BUILD_TESTS)
   pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
 endif()

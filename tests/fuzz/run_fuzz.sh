@@ -2,21 +2,24 @@
 # Build the libFuzzer target with clang and fuzz the store reader.
 #   tests/fuzz/run_fuzz.sh [SECONDS]      (default 60, the CI run; 0 only
 #                                          replays and classifies the artifacts)
-# Env: SB_FUZZ_BUILD (build dir, default ../build-fuzz beside the repo),
-#      SB_FUZZ_WORK (corpus, artifacts, reports; default $SB_FUZZ_BUILD/fuzz-work),
+# Env: SB_FUZZ_BUILD (build dir, default build-fuzz/ in the clone),
+#      SB_FUZZ_WORK (corpus, artifacts, reports, the inputs it found; default
+#      $SB_FUZZ_BUILD/fuzz-work),
 #      SB_FUZZ_JOBS (parallel fuzzing processes, default 1).
 # Exit status: 1 if a crash in the library (src/) was found, else 0.
 # Seeds: the bad-input corpus (tests/reliability/make_corpus.py), the Python
 # reference store and small valid stores. Every crash found is replayed and
-# told apart by its stack: top frames in src/ (a library bug: the input is
-# kept in tests/fuzz/crashes/ and the script fails) or in libhdf5 (HDF5's own
-# bug: kept in tests/fuzz/hdf5-crashes/, reported). Reports with the stacks go
-# to $SB_FUZZ_WORK/reports/.
+# told apart by its stack: top frames in src/ (a library bug: one input per
+# kind is kept in $SB_FUZZ_WORK/found/library/ and the script fails; copy it to
+# tests/fuzz/crashes/ so that ctest fuzz_replay replays it) or in libhdf5
+# (HDF5's own bug: kept in $SB_FUZZ_WORK/found/hdf5/, reported; the known kinds
+# are in tests/fuzz/hdf5-crashes/). Reports with the stacks go to
+# $SB_FUZZ_WORK/reports/. Nothing is written into the source tree.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 secs=${1:-60}
-build=${SB_FUZZ_BUILD:-$(cd "$root/.." && pwd)/build-fuzz}
+build=${SB_FUZZ_BUILD:-$root/build-fuzz}
 work=${SB_FUZZ_WORK:-$build/fuzz-work}
 jobs=${SB_FUZZ_JOBS:-1}
 python=/usr/bin/python3
@@ -26,7 +29,8 @@ cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DSB_FUZZ=ON \
 cmake --build "$build" -j2 --target sb_fuzz_store
 bin=$build/tests/fuzz/sb_fuzz_store
 
-mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts" "$work/reports"
+mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts" "$work/reports" \
+         "$work/found/library" "$work/found/hdf5"
 "$python" "$root/tests/reliability/make_corpus.py" "$work/seed-src" >/dev/null
 cp "$work"/seed-src/*.h5 "$work/seeds/"
 for ref in "$root/tests/data/secbench-reference.h5" "$root/../shared/reference/secbench-reference.h5"; do
@@ -87,10 +91,10 @@ for a in "$work"/artifacts/crash-* "$work"/artifacts/leak-* "$work"/artifacts/ti
     new=0
     if [ -z "${seen[$kind/$sig]:-}" ]; then seen[$kind/$sig]=$name; new=1; fi
     case "$kind" in
-        library|target) lib=$((lib + 1)); [ $new = 1 ] && cp "$a" "$here/crashes/$name" ;;
-        hdf5) h5=$((h5 + 1)); [ $new = 1 ] && cp "$a" "$here/hdf5-crashes/$name" ;;
+        library|target) lib=$((lib + 1)); [ $new = 1 ] && cp "$a" "$work/found/library/$name" ;;
+        hdf5) h5=$((h5 + 1)); [ $new = 1 ] && cp "$a" "$work/found/hdf5/$name" ;;
         none) alone=$((alone + 1)) ;;
-        *) other=$((other + 1)); [ $new = 1 ] && cp "$a" "$here/crashes/$name" ;;
+        *) other=$((other + 1)); [ $new = 1 ] && cp "$a" "$work/found/library/$name" ;;
     esac
     [ $new = 1 ] || continue
     echo "== $name: $kind $sig"
@@ -103,7 +107,8 @@ echo "fuzz: libFuzzer exit $fuzz_rc; crashes in the library: $lib, in HDF5: $h5,
      "other: $other, not reproducible alone (HDF5 state from earlier inputs): $alone"
 echo "reports with stacks: $work/reports/"
 if [ "$lib" -gt 0 ]; then
-    echo "library crashes were copied to tests/fuzz/crashes/ (replayed by ctest fuzz_replay)"
+    echo "library crashes were kept in $work/found/library/: copy them to" \
+         "tests/fuzz/crashes/ so that ctest fuzz_replay replays them"
     exit 1
 fi
 if [ "$other" -gt 0 ]; then

@@ -1,10 +1,15 @@
-/* A user program built against the *installed* secbench-storage: writes a
- * store, reads it back, prints the library version.
+/* A user program built against the *installed* secbench-storage, through
+ * pkg-config and through find_package (tests/install/install_test.sh): it
+ * includes every installed public header (all_headers.h is generated from the
+ * installed include/secbench/ folder), writes a store with rows and a JSON
+ * asset, reads both back, and prints the library version.
  * usage: consumer PATH EXPECTED_VERSION */
 #include <stdio.h>
 #include <string.h>
 
-#include <secbench/storage.h>
+#include <cjson/cJSON.h>
+
+#include "all_headers.h"
 
 #define TRY(expr)                                                              \
     do {                                                                       \
@@ -16,7 +21,8 @@
         }                                                                      \
     } while (0)
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc != 3) {
         fprintf(stderr, "usage: %s PATH EXPECTED_VERSION\n", argv[0]);
         return 2;
@@ -39,6 +45,17 @@ int main(int argc, char **argv) {
         TRY(sb_dataset_append(ds, 2, row));
     }
     TRY(sb_dataset_add_asset_bytes(ds, "note", "consumer", 8, false));
+
+    /* cJSON is part of the API: the program calls cJSON itself, and must
+     * link with nothing more than what pkg-config / find_package give. */
+    cJSON *doc = cJSON_CreateObject();
+    if (!doc || !cJSON_AddStringToObject(doc, "scope", "demo") ||
+        !cJSON_AddNumberToObject(doc, "samples", 3)) {
+        fprintf(stderr, "cJSON could not build the document\n");
+        return 1;
+    }
+    TRY(sb_dataset_add_json_asset(ds, "settings.json", doc, false));
+    cJSON_Delete(doc);
     TRY(sb_dataset_close(ds));
     TRY(sb_store_close(s));
 
@@ -56,12 +73,24 @@ int main(int argc, char **argv) {
     TRY(sb_dataset_get_asset_bytes(&note, &len, ds, "note"));
     bad |= len != 8 || memcmp(note, "consumer", 8) != 0;
     sb_free(note);
+
+    cJSON *back;
+    TRY(sb_dataset_get_json_asset(&back, ds, "settings.json"));
+    const cJSON *scope = cJSON_GetObjectItemCaseSensitive(back, "scope");
+    const cJSON *samples = cJSON_GetObjectItemCaseSensitive(back, "samples");
+    bad |= !cJSON_IsString(scope) || strcmp(scope->valuestring, "demo") != 0 ||
+           !cJSON_IsNumber(samples) || samples->valuedouble != 3;
+    char *text = NULL;
+    TRY(sb_json_print(&text, back));
+    cJSON_Delete(back);
     TRY(sb_dataset_close(ds));
     TRY(sb_store_close(s));
     if (bad) {
         fprintf(stderr, "values read back differ\n");
         return 1;
     }
-    printf("consumer ok with secbench-storage %s (HDF5 %s)\n", sb_version(), sb_hdf5_version());
+    printf("consumer ok with secbench-storage %s (HDF5 %s), settings.json %s\n",
+           sb_version(), sb_hdf5_version(), text ? text : "?");
+    sb_free(text);
     return 0;
 }
