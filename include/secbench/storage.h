@@ -8,6 +8,7 @@
 #include "secbench/store.h"
 #include "secbench/dataset.h"
 #include "secbench/asset.h"
+#include "secbench/shared.h"
 
 #define SB_VERSION_MAJOR 0
 #define SB_VERSION_MINOR 1
