@@ -289,6 +289,23 @@ START_TEST(bad_datasets_name_the_id_and_the_key)
 }
 END_TEST
 
+/* Non-ASCII characters where toml++ 3.3 checks for whitespace reached
+ * __builtin_unreachable (marzer/tomlplusplus#190, #295; the ASan+UBSan build
+ * of this suite catches it): a value as Python's tomllib reads it, and an
+ * error. */
+START_TEST(non_ascii_where_whitespace_may_be)
+{
+    char *index = fixture("unicode_after_backslash.toml");
+    sb_shared_dataset *one = NULL;
+    SBT_OK(sb_shared_dataset_lookup(&one, "section", index, false));
+    ck_assert_str_eq(one->path, "\xc2\xa7.h5");
+    sb_free(one);
+    free(index);
+    expect_bad("unicode_statement.toml", "x", SB_ERR_FORMAT,
+               (const char *const[]){"unicode_statement.toml:3:1", "invalid TOML", NULL});
+}
+END_TEST
+
 /* Python's load_shared_dataset looks at the dataset asked for only: the
  * others may be broken. */
 START_TEST(lookup_checks_only_its_dataset)
@@ -545,6 +562,7 @@ int main(void)
     tcase_add_test(tc, empty_and_missing_datasets_table);
     tcase_add_test(tc, syntax_error_names_file_line_column);
     tcase_add_test(tc, bad_datasets_name_the_id_and_the_key);
+    tcase_add_test(tc, non_ascii_where_whitespace_may_be);
     tcase_add_test(tc, lookup_checks_only_its_dataset);
     tcase_add_test(tc, lookup_by_id);
     tcase_add_test(tc, missing_or_unreadable_index);
