@@ -223,7 +223,8 @@ int load_description(const char *index, const std::string &pid, entry &e)
     std::string file = description_path(index, e.description_file), text;
     int err = read_all(file.c_str(), text);
     if (err)
-        return sb__error(SB_ERR_IO, "shared dataset \"%s\" of %s: cannot read its description_file %s: %s",
+        return sb__error(SB_ERR_IO,
+                         "shared dataset \"%s\" of %s: cannot read its description_file %s: %s",
                          pid.c_str(), index, file.c_str(), read_error(err));
     if (text.find('\0') != std::string::npos)
         return sb__error(SB_ERR_FORMAT,

@@ -40,7 +40,9 @@ static int agree_on_lookup(const sb_store_options *opts, int local_rc)
     }
     if (MPI_Bcast(&msg, (int)sizeof msg, MPI_BYTE, lowest, opts->comm) != MPI_SUCCESS)
         return sb__error(SB_ERR_IO, "shared dataset: MPI broadcast of an error failed");
-    if (rank == lowest || (local_rc == msg.code && strcmp(sb_last_error_message(), msg.message) == 0))
+    /* A rank that failed the same way keeps its own (identical) message. */
+    bool same = local_rc == msg.code && strcmp(sb_last_error_message(), msg.message) == 0;
+    if (rank == lowest || same)
         return msg.code;
     return sb__error(msg.code, "rank %d: %.*s", lowest, SB_ERRMSG_MAX - 32, msg.message);
 }

@@ -13,7 +13,8 @@
  * As in Python, `path` is opened as written (a relative one is relative to the
  * current directory, not to the index), while a relative `description_file`
  * is relative to the folder of the index file; keys other than these three
- * are ignored. */
+ * are ignored. The index and description files are read whole, 64 MiB at
+ * most each (SB_ERR_IO beyond). */
 #ifndef SECBENCH_SHARED_H
 #define SECBENCH_SHARED_H
 
@@ -33,8 +34,9 @@ extern "C" {
 /* The environment variable naming the index when no index_path is given. */
 #define SB_SHARED_INDEX_ENV "SECBENCH_STORAGE_DATASETS_INDEX"
 
-/* One [datasets.ID] table of the index. Strings are UTF-8, NUL-terminated
- * (the library refuses an index whose ID or values hold a NUL character). */
+/* One [datasets.ID] table of the index. Strings are NUL-terminated; those
+ * from the index are UTF-8 (TOML requires it), and the library refuses an
+ * index whose ID or values hold a NUL character ("\u0000"). */
 typedef struct sb_shared_dataset {
     const char *id;               /* the ID, the key of [datasets.ID] */
     const char *name;             /* "name", NULL if absent */
@@ -42,7 +44,8 @@ typedef struct sb_shared_dataset {
     const char *description_file; /* "description_file" as written, NULL if absent */
     /* The text of description_file when it was asked for (load_description)
      * and the key is present, else NULL. Read as Python's read_text() does:
-     * "\r\n" and "\r" become "\n". */
+     * "\r\n" and "\r" become "\n"; the bytes are not checked to be UTF-8,
+     * but a file holding a NUL byte is refused (SB_ERR_FORMAT). */
     const char *description;
 } sb_shared_dataset;
 
@@ -53,10 +56,10 @@ typedef struct sb_shared_dataset {
  * empty [datasets] table gives *count = 0 too (and *out = NULL).
  * Errors: SB_ERR_NOT_FOUND (no index file; an index without a [datasets]
  * table, Python's KeyError), SB_ERR_FORMAT (not TOML: file, line, column and
- * the parser's words; a dataset that is not a table, has no string "path",
- * or whose "name" or "description_file" is not a string: its ID and the
- * key), SB_ERR_IO (the index or a description_file cannot be read: named),
- * SB_ERR_INVALID, SB_ERR_NOMEM. */
+ * the parser's words; a dataset that is not a table, whose "path" is missing,
+ * not a string or empty, or whose "name" or "description_file" is not a
+ * string: its ID and the key), SB_ERR_IO (the index or a description_file
+ * cannot be read: named), SB_ERR_INVALID, SB_ERR_NOMEM. */
 SB_API int sb_shared_datasets(sb_shared_dataset **out, size_t *count, const char *index_path,
                               bool load_description);
 
