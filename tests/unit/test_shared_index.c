@@ -256,6 +256,12 @@ START_TEST(syntax_error_names_file_line_column)
                (const char *const[]){"syntax_error.toml:3:17", "invalid TOML", NULL});
     expect_bad("duplicate_id.toml", "twice", SB_ERR_FORMAT,
                (const char *const[]){"duplicate_id.toml:4:", "twice", NULL});
+    /* Headers on which toml++ 3.3 broke an assertion (aborting a build
+     * without NDEBUG: this suite's ASan+UBSan build is one). */
+    expect_bad("bad_table_header.toml", "x", SB_ERR_FORMAT,
+               (const char *const[]){"bad_table_header.toml:4:", "invalid TOML", NULL});
+    expect_bad("bad_array_header.toml", "x", SB_ERR_FORMAT,
+               (const char *const[]){"bad_array_header.toml:1:", "invalid TOML", NULL});
 }
 END_TEST
 
