@@ -190,7 +190,7 @@ const toml::table *datasets_table(const char *index, const toml::table &root, in
     return t;
 }
 
-/* An optional string key of a dataset's table. */
+/* A string key of a dataset's table, absent allowed unless `required`. */
 int string_key(const char *index, const std::string &pid, const toml::table &t, const char *key,
                bool required, std::string &out, bool &present)
 {
