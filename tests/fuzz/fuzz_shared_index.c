@@ -1,7 +1,7 @@
 /* Fuzz target: the input bytes are a shared-dataset index (TOML, see
- * secbench/shared.h). Each input is written to index.toml in a private
- * folder of /dev/shm that also holds a description file (desc.md, d/desc.md)
- * for relative description_file values to find; it is listed with and
+ * secbench/shared.h). Each input is written to an index in /dev/shm, in a
+ * folder that also holds description files (desc.md, d/desc.md) for
+ * relative description_file values to find; it is listed with and
  * without descriptions, and every ID listed is looked up again, which must
  * give the same dataset. A failed call must leave NULL outputs and a message.
  *
@@ -10,6 +10,7 @@
  * files and directories given on its command line (the regression ctest). */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char folder[64], index_path[96];
+static char index_path[128];
 
 static void check(bool ok, const char *what)
 {
@@ -38,9 +39,15 @@ static bool same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static void write_file(const char *path, const void *data, size_t size)
+/* One folder for every fuzzing process (libFuzzer's fork mode ends its
+ * children without atexit): the description files, created once, and an
+ * index per process, removed after each input. */
+#define FOLDER_SHM "/dev/shm/sb-fuzz-index"
+#define FOLDER_TMP "/tmp/sb-fuzz-index"
+
+static void write_file(const char *path, const void *data, size_t size, int flags)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | flags, 0600);
     if (fd < 0)
         return;
     size_t done = 0;
@@ -53,38 +60,24 @@ static void write_file(const char *path, const void *data, size_t size)
     close(fd);
 }
 
-static void cleanup(void)
-{
-    char p[128];
-    unlink(index_path);
-    snprintf(p, sizeof p, "%s/desc.md", folder);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/d/desc.md", folder);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/d", folder);
-    rmdir(p);
-    rmdir(folder);
-}
-
 static bool prepare(void)
 {
-    if (folder[0])
+    if (index_path[0])
         return true;
-    snprintf(folder, sizeof folder, "/dev/shm/sb-fuzz-index-%ld", (long)getpid());
-    if (mkdir(folder, 0700) != 0) {
-        snprintf(folder, sizeof folder, "/tmp/sb-fuzz-index-%ld", (long)getpid());
-        if (mkdir(folder, 0700) != 0)
+    const char *folder = FOLDER_SHM;
+    if (mkdir(folder, 0700) != 0 && errno != EEXIST) {
+        folder = FOLDER_TMP;
+        if (mkdir(folder, 0700) != 0 && errno != EEXIST)
             return false;
     }
-    snprintf(index_path, sizeof index_path, "%s/index.toml", folder);
     char p[128];
     snprintf(p, sizeof p, "%s/desc.md", folder);
-    write_file(p, "a\r\ndescription\r", 16);
+    write_file(p, "a\r\ndescription\r", 16, O_EXCL);
     snprintf(p, sizeof p, "%s/d", folder);
     mkdir(p, 0700);
     snprintf(p, sizeof p, "%s/d/desc.md", folder);
-    write_file(p, "nested\n", 7);
-    atexit(cleanup);
+    write_file(p, "nested\n", 7, O_EXCL);
+    snprintf(index_path, sizeof index_path, "%s/index-%ld.toml", folder, (long)getpid());
     return true;
 }
 
@@ -121,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!prepare())
         return 0;
-    write_file(index_path, data, size);
+    write_file(index_path, data, size, O_TRUNC);
     walk(false);
     walk(true);
     /* An ID that is usually absent, and the empty one. */
