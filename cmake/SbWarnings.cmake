@@ -1,7 +1,8 @@
 # Project-wide warning and sanitizer flags, applied to targets through
 # sb_target_defaults() so that third-party code is left alone.
-set(SB_WARNING_FLAGS -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-    -Wpointer-arith -Wformat=2)
+set(SB_WARNING_FLAGS -Wall -Wextra -Wshadow -Wpointer-arith -Wformat=2
+    $<$<COMPILE_LANGUAGE:C>:-Wstrict-prototypes> $<$<COMPILE_LANGUAGE:C>:-Wmissing-prototypes>
+    $<$<COMPILE_LANGUAGE:CXX>:-Wmissing-declarations>)
 if(SB_WERROR)
   list(APPEND SB_WARNING_FLAGS -Werror)
 endif()

@@ -11,5 +11,6 @@
 #include "secbench/asset.h"
 #include "secbench/json.h"
 #include "secbench/export.h"
+#include "secbench/shared.h"
 
 #endif
