@@ -378,8 +378,11 @@ static cJSON *parse_value(parser *ps)
         if (literal(ps, "null"))
             return cJSON_CreateNull();
         break;
-    default:
+    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6':
+    case '7': case '8': case '9': case 'N': case 'I':
         return parse_number(ps);
+    default:
+        break;
     }
     fail(ps, "unexpected character");
     return NULL;

@@ -115,6 +115,9 @@ static bool holder_gone(const holder *h)
  * without flock: flock cannot be trusted there. */
 static bool flock_trusted(const char *path)
 {
+    const char *env = getenv("SB_LOCK_FLOCK");
+    if (env && strcmp(env, "0") == 0)
+        return false;
     FILE *m = fopen("/proc/self/mounts", "r");
     if (!m)
         return true;

@@ -87,8 +87,9 @@ typedef struct sb_store_options {
      * lock left by a killed job is taken over. Where the file system has no
      * flock (some NFS or Lustre mounts), the lock file alone decides: a
      * holder on this host that is gone is detected, a holder on another host
-     * must be removed by hand (the message says how). SB_YES: as SB_AUTO but
-     * fail where flock does not work. SB_NO: no lock, and HDF5's own file
+     * must be removed by hand (the message says how); SB_LOCK_FLOCK=0 in
+     * the environment forces that mode where flock seems to work but only
+     * within a node. SB_YES: as SB_AUTO but fail where flock does not work. SB_NO: no lock, and HDF5's own file
      * locking off too (HDF5_USE_FILE_LOCKING=FALSE has the same effect on
      * HDF5's part). Read-only and temporary stores take no lock. */
     sb_choice locking;

@@ -6,13 +6,15 @@
 #      SB_FUZZ_WORK (corpus, artifacts, reports, the inputs it found; default
 #      $SB_FUZZ_BUILD/fuzz-work),
 #      SB_FUZZ_JOBS (parallel fuzzing processes, default 1),
-#      SB_FUZZ_INDEX_SECONDS (the shared-dataset index reader afterwards,
-#      default min(SECONDS, 30)).
+#      SB_FUZZ_INDEX_SECONDS (each parser below, afterwards, default
+#      min(SECONDS, 30)).
 # Exit status: 1 if a crash in the library (src/) was found, else 0.
-# Then the shared-dataset index reader (sb_fuzz_index: TOML through toml++,
-# seeds tests/data/index, dictionary toml.dict): any crash, leak, timeout or
-# out-of-memory it reproduces is the library's (toml++ is compiled into it):
-# the input is kept in $SB_FUZZ_WORK/found/index/ and the script fails.
+# Then the parsers with no HDF5 underneath, the shared-dataset index reader
+# (sb_fuzz_index: TOML through toml++, seeds tests/data/index, dictionary
+# toml.dict) and the JSON parser of JSON assets (sb_fuzz_json, seeds
+# tests/data/json): any crash, leak, timeout or out-of-memory they reproduce
+# is the library's: the input is kept in $SB_FUZZ_WORK/found/<parser>/ and
+# the script fails.
 # Seeds: the bad-input corpus (tests/reliability/make_corpus.py), the Python
 # reference store and small valid stores. Every crash found is replayed and
 # told apart by its stack: top frames in src/ (a library bug: one input per
@@ -32,7 +34,7 @@ python=/usr/bin/python3
 
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSB_FUZZ=ON \
       -DSB_BUILD_PROGRAMS=OFF -DSB_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j2 --target sb_fuzz_store sb_fuzz_index
+cmake --build "$build" -j2 --target sb_fuzz_store sb_fuzz_index sb_fuzz_json
 bin=$build/tests/fuzz/sb_fuzz_store
 
 mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts" "$work/reports" \
@@ -107,50 +109,58 @@ for a in "$work"/artifacts/crash-* "$work"/artifacts/leak-* "$work"/artifacts/ti
     grep -m1 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|ALARM" "$report" || true
     grep -E "^ *#[0-9]+ 0x" "$report" | grep -vE "libclang_rt|sb_fuzz_store\+0x" | head -n 8 || true
 done
-# The shared-dataset index reader: no HDF5 there, every reproducible artifact
-# is a finding.
-index_secs=${SB_FUZZ_INDEX_SECONDS:-$(( secs < 30 ? secs : 30 ))}
-ibin=$build/tests/fuzz/sb_fuzz_index
-iwork=$work/index
-mkdir -p "$iwork/corpus" "$iwork/artifacts" "$iwork/reports"
-index_found=0
-if [ "$index_secs" -gt 0 ]; then
-    echo "fuzzing the shared-dataset index reader for $index_secs s; corpus $iwork/corpus"
-    set +e
-    "$ibin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -max_total_time="$index_secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -dict="$here/toml.dict" -print_final_stats=1 -artifact_prefix="$iwork/artifacts/" \
-        "$iwork/corpus" "$root/tests/data/index" >"$iwork/fuzz.log" 2>&1
-    echo "index: libFuzzer exit $?"
-    set -e
-    grep -E "^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs|INFO: fuzzed for)" "$iwork/fuzz.log" | tail -n 12 || true
-    grep -E "^#[0-9]+: cov:" "$iwork/fuzz.log" | tail -n 1 || true
-fi
-for a in "$iwork"/artifacts/crash-* "$iwork"/artifacts/leak-* "$iwork"/artifacts/timeout-* \
-         "$iwork"/artifacts/oom-*; do
-    name=$(basename "$a")
-    report="$iwork/reports/$name.txt"
-    if ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
-        "$ibin" -timeout=10 -rss_limit_mb=2048 "$a" >"$report" 2>&1; then
-        echo "== index $name: does not reproduce alone"
-        continue
+# The parsers without HDF5 underneath (the shared-dataset index, TOML; JSON
+# assets): every reproducible artifact is a finding.
+parser_secs=${SB_FUZZ_INDEX_SECONDS:-$(( secs < 30 ? secs : 30 ))}
+parser_found=0
+fuzz_parser() { # name, seeds dir, extra libFuzzer args...
+    local name=$1 seeds=$2
+    shift 2
+    local pbin=$build/tests/fuzz/sb_fuzz_$name pwork=$work/$name
+    mkdir -p "$pwork/corpus" "$pwork/artifacts" "$pwork/reports"
+    if [ "$parser_secs" -gt 0 ]; then
+        echo "fuzzing the $name parser for $parser_secs s; corpus $pwork/corpus"
+        set +e
+        "$pbin" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+            -max_total_time="$parser_secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+            "$@" -print_final_stats=1 -artifact_prefix="$pwork/artifacts/" \
+            "$pwork/corpus" "$seeds" >"$pwork/fuzz.log" 2>&1
+        echo "$name: libFuzzer exit $?"
+        set -e
+        grep -E "^#[0-9]+: cov:" "$pwork/fuzz.log" | tail -n 1 || true
     fi
-    index_found=$((index_found + 1))
-    mkdir -p "$work/found/index"
-    cp "$a" "$work/found/index/$name"
-    echo "== index $name (kept in $work/found/index/)"
-    grep -m1 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|ALARM|invariant" "$report" || true
-    grep -E "^ *#[0-9]+ 0x" "$report" | grep -vE "libclang_rt|sb_fuzz_index\+0x" | head -n 8 || true
-done
-echo "index: findings in the shared-dataset index reader: $index_found (reports: $iwork/reports/)"
+    local a
+    for a in "$pwork"/artifacts/crash-* "$pwork"/artifacts/leak-* "$pwork"/artifacts/timeout-* \
+             "$pwork"/artifacts/oom-*; do
+        [ -e "$a" ] || continue
+        local aname report
+        aname=$(basename "$a")
+        report="$pwork/reports/$aname.txt"
+        if ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
+            "$pbin" -timeout=10 -rss_limit_mb=2048 "$a" >"$report" 2>&1; then
+            echo "== $name $aname: does not reproduce alone"
+            continue
+        fi
+        parser_found=$((parser_found + 1))
+        mkdir -p "$work/found/$name"
+        cp "$a" "$work/found/$name/$aname"
+        echo "== $name $aname (kept in $work/found/$name/)"
+        grep -m1 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|ALARM|invariant" "$report" || true
+        grep -E "^ *#[0-9]+ 0x" "$report" | grep -vE "libclang_rt|sb_fuzz_$name\+0x" | head -n 8 || true
+    done
+    echo "$name: findings: $parser_found so far (reports: $pwork/reports/)"
+}
+fuzz_parser index "$root/tests/data/index" -dict="$here/toml.dict"
+fuzz_parser json "$root/tests/data/json"
 
 echo "distinct crash kinds:"
 for k in "${!seen[@]}"; do echo "  $k  e.g. ${seen[$k]}"; done | sort
 echo "fuzz: libFuzzer exit $fuzz_rc; crashes in the library: $lib, in HDF5: $h5," \
      "other: $other, not reproducible alone (HDF5 state from earlier inputs): $alone"
 echo "reports with stacks: $work/reports/"
-if [ "$index_found" -gt 0 ]; then
-    echo "index reader findings were copied to tests/fuzz/index-crashes/ (replayed by ctest fuzz_index_replay)"
+if [ "$parser_found" -gt 0 ]; then
+    echo "parser findings were kept in $work/found/{index,json}/: copy them to" \
+         "tests/fuzz/index-crashes/ or json-crashes/ (replayed by ctest)"
     exit 1
 fi
 if [ "$lib" -gt 0 ]; then
