@@ -165,6 +165,27 @@ def check_dtypes(f):
     check(set(g.keys()) == set(names), f"all/dtypes children {sorted(g.keys())}")
 
 
+def check_new_dtypes(f):
+    """float16, complex64/128 and S8, as h5py reads its own."""
+    names = ["half", "c64", "c128", "s8"]
+    g = check_dataset_group(f, "all/more", 5, 4, names)
+    halves = [1.0, -2.5, 0.5, 65504.0]
+    check_field(g, "half", 0, 5, "float16", (), halves)
+    check_field(g, "c64", 1, 5, "complex64", (), [complex(r, -r / 2) for r in range(4)])
+    check_field(g, "c128", 2, 5, "complex128", (), [complex(r / 3, 1e300) for r in range(4)])
+    raw = [b"abcdefgh", b"a\0b\0\0\0\0\0", b"\0" * 8, b"\xff\x01zzzzzz"]
+    d = g["s8"]
+    check(d.dtype == np.dtype("S8"), f"s8 dtype {d.dtype}")
+    check(d[:4].tobytes() == b"".join(raw), f"s8 bytes {d[:4].tobytes()!r}")
+    t = d.id.get_type()
+    check(t.get_strpad() == h5py.h5t.STR_NULLPAD and t.get_cset() == h5py.h5t.CSET_ASCII,
+          "s8 is not h5py's null-padded ASCII string")
+    check_asset(g, "half_asset", "float16", (4,), halves)
+    check(g["bytes_asset"].dtype == np.dtype("S8") and
+          g["bytes_asset"][()].tobytes() == b"".join(raw), "bytes_asset differs")
+    check_asset(g, "complex_asset", "complex128", (2,), [1 + 2j, 3 + 4j])
+
+
 def check_cut_export(path):
     """The store of a killed export, as h5py sees it: the copy was never
     committed, so the file is the empty store it was right after its creation
@@ -184,12 +205,13 @@ def main(argv):
             check(len(f.attrs) == 0, f"root attributes {list(f.attrs)}")
             groups, datasets = [], []
             f.visititems(lambda n, o: (groups if isinstance(o, h5py.Group) else datasets).append(n))
-            check(sorted(groups) == ["aes", "aes/traces", "all", "all/dtypes", "deep", "deep/er",
-                                     "deep/er/nest", "never"], f"groups {sorted(groups)}")
+            check(sorted(groups) == ["aes", "aes/traces", "all", "all/dtypes", "all/more", "deep",
+                                     "deep/er", "deep/er/nest", "never"], f"groups {sorted(groups)}")
             for inter in ["aes", "all", "deep", "deep/er"]:
                 check(len(f[inter].attrs) == 0, f"{inter} (not a dataset) has attributes")
             check_traces(f)
             check_dtypes(f)
+            check_new_dtypes(f)
             g = check_dataset_group(f, "deep/er/nest", 3, 3, ["x"])
             check_field(g, "x", 0, 3, "uint16", (2, 2),
                         [[4 * r + k for k in range(4)] for r in range(3)])

@@ -148,6 +148,39 @@ static void write_dtypes(sb_store *s) {
     TRY(sb_dataset_close(ds));
 }
 
+/* The numpy dtypes beyond the plain numbers, as h5py writes them: float16,
+ * complex64/128 (compounds of "r" and "i"), fixed bytes S8; fields and
+ * assets. Row r of each: half = HALF[r], c64 = (r, -r/2), c128 = (r/3,
+ * 1e300), s8 = BYTES[r]. */
+static const uint16_t HALF[4] = {0x3C00 /* 1 */, 0xC100 /* -2.5 */, 0x3800 /* 0.5 */,
+                                 0x7BFF /* 65504 */};
+static const char BYTES[4][8] = {"abcdefgh", {'a', 0, 'b'}, {0}, "\xff\x01zzzzzz"};
+
+static void write_new_dtypes(sb_store *s) {
+    const char *const names[] = {"half", "c64", "c128", "s8"};
+    sb_dataset *ds;
+    TRY(sb_store_create_dataset(&ds, s, "all/more", 5, 4, names));
+    for (int r = 0; r < 4; r++) {
+        float c64[2] = {(float)r, -(float)r / 2};
+        double c128[2] = {r / 3.0, 1e300};
+        sb_array row[4];
+        TRY(sb_array_wrap(&row[0], SB_FLOAT16, 0, NULL, &HALF[r]));
+        TRY(sb_array_wrap(&row[1], SB_COMPLEX64, 0, NULL, c64));
+        TRY(sb_array_wrap(&row[2], SB_COMPLEX128, 0, NULL, c128));
+        TRY(sb_array_wrap(&row[3], SB_BYTES(8), 0, NULL, BYTES[r]));
+        TRY(sb_dataset_append(ds, 4, row));
+    }
+    sb_array a;
+    TRY(sb_array_wrap(&a, SB_FLOAT16, 1, (uint64_t[]){4}, HALF));
+    TRY(sb_dataset_add_asset_array(ds, "half_asset", &a, false));
+    TRY(sb_array_wrap(&a, SB_BYTES(8), 1, (uint64_t[]){4}, BYTES));
+    TRY(sb_dataset_add_asset_array(ds, "bytes_asset", &a, false));
+    double z[2][2] = {{1, 2}, {3, 4}};
+    TRY(sb_array_wrap(&a, SB_COMPLEX128, 1, (uint64_t[]){2}, z));
+    TRY(sb_dataset_add_asset_array(ds, "complex_asset", &a, false));
+    TRY(sb_dataset_close(ds));
+}
+
 static void write_nest_and_never(sb_store *s) {
     const char *const x[] = {"x"};
     sb_dataset *ds;
@@ -209,6 +242,7 @@ int main(int argc, char **argv) {
     TRY(sb_store_open(&s, argv[1], SB_CREATE, NULL));
     write_traces(s);
     write_dtypes(s);
+    write_new_dtypes(s);
     write_nest_and_never(s);
     TRY(sb_store_close(s));
     write_cut_export(argv[1]);

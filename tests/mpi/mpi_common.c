@@ -100,6 +100,11 @@ int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm
     return sb_store_open(store, path, mode, &opts);
 }
 
+uint64_t mt_scale(uint64_t capacity)
+{
+    return capacity * (uint64_t)((mt_nranks + 3) / 4);
+}
+
 bool mt_collective_writes_forced(void)
 {
     const char *cw = getenv("SB_TEST_COLLECTIVE_WRITES");

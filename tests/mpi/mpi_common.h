@@ -35,6 +35,9 @@ void mt_path(char *buf, size_t len, const char *name);
 int mt_open(sb_store **store, const char *name, sb_open_mode mode);
 int mt_open_comm(sb_store **store, const char *name, sb_open_mode mode, MPI_Comm comm);
 
+/* Capacities sized for up to 4 ranks grow with the rank count beyond:
+ * the suites also run at 8 and 16 ranks. */
+uint64_t mt_scale(uint64_t capacity);
 /* Collective: true when `local` is true on every rank of MPI_COMM_WORLD. */
 bool mt_all(bool local);
 /* SB_TEST_COLLECTIVE_WRITES=1: the stores are opened with collective writes forced.

@@ -38,7 +38,7 @@ static sb_store *make_store(const char *name, sb_dataset **good)
 {
     sb_store *st = NULL;
     MT_REQUIRE_OK(mt_open(&st, name, SB_CREATE_TRUNCATE));
-    MT_REQUIRE_OK(mt_create(st, "good", 100, TRACE, NTRACE, good));
+    MT_REQUIRE_OK(mt_create(st, "good", mt_scale(100), TRACE, NTRACE, good));
     uint64_t mine = (uint64_t)mt_rank + 2;
     sb_array *cols = mt_columns(TRACE, NTRACE, mt_exscan_u64(mine), mine, 0);
     MT_EXPECT_OK(sb_dataset_extend(*good, sb_dataset_nfields(*good), cols));

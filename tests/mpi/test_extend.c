@@ -125,7 +125,8 @@ END_TEST
 
 static const sb_dtype ALL_DTYPES[] = {SB_BOOL, SB_INT8, SB_UINT8, SB_INT16, SB_UINT16,
                                       SB_INT32, SB_UINT32, SB_INT64, SB_UINT64,
-                                      SB_FLOAT32, SB_FLOAT64};
+                                      SB_FLOAT32, SB_FLOAT64, SB_FLOAT16, SB_COMPLEX64,
+                                      SB_COMPLEX128, SB_BYTES(1), SB_BYTES(8), SB_BYTES(13)};
 
 START_TEST(test_dtypes_and_shapes)
 {
@@ -143,7 +144,7 @@ START_TEST(test_dtypes_and_shapes)
         char name[64];
         snprintf(name, sizeof name, "dt/%s", sb_dtype_name(dt));
         sb_dataset *ds = NULL;
-        MT_REQUIRE_OK(mt_create(st, name, 64, f, 4, &ds));
+        MT_REQUIRE_OK(mt_create(st, name, mt_scale(64), f, 4, &ds));
         extend_round(ds, f, 4, (uint64_t)mt_rank + 1, false, (unsigned)k);
         uint64_t size = extend_round(ds, f, 4, mt_rank % 2 ? 0 : 2, false, (unsigned)k);
         mt_check_rows(ds, f, 4, 0, size, (unsigned)k);
@@ -155,7 +156,7 @@ START_TEST(test_dtypes_and_shapes)
         {"h", SB_FLOAT32, 2, {3, 3}}, {"i", SB_INT8, 0, {0}},
     };
     sb_dataset *ds = NULL;
-    MT_REQUIRE_OK(mt_create(st, "mixed", 100, mixed, 5, &ds));
+    MT_REQUIRE_OK(mt_create(st, "mixed", mt_scale(100), mixed, 5, &ds));
     uint64_t size = extend_round(ds, mixed, 5, (uint64_t)(mt_nranks - mt_rank) * 2, false, 40);
     mt_check_rows(ds, mixed, 5, 0, size, 40);
     MT_EXPECT_OK(sb_dataset_close(ds));

@@ -120,8 +120,9 @@ START_TEST(test_independent_reads)
     const uint64_t n = 301;
     sb_store *st = make_filled("reads", n, &ds);
     /* Ranks read different ranges, with no collective call in between. */
-    uint64_t starts[] = {0, n - 1, (uint64_t)mt_rank * 37 % n, 100, 5};
-    uint64_t counts[] = {n, 1, 13, 0, 200};
+    uint64_t mid = (uint64_t)mt_rank * 37 % n;
+    uint64_t starts[] = {0, n - 1, mid, 100, 5};
+    uint64_t counts[] = {n, 1, n - mid < 13 ? n - mid : 13, 0, 200};
     for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++)
         mt_check_rows(ds, TRACE, NTRACE, starts[k], counts[k], 0);
     for (uint64_t s = (uint64_t)mt_rank; s < n; s += 50)
@@ -185,7 +186,7 @@ END_TEST
 START_TEST(test_read_only_store_reads)
 {
     sb_dataset *ds = NULL;
-    sb_store *st = make_filled("roreads", 64, &ds);
+    sb_store *st = make_filled("roreads", mt_scale(64), &ds);
     MT_EXPECT_OK(sb_dataset_close(ds));
     MT_EXPECT_OK(sb_store_close(st));
     MT_REQUIRE_OK(mt_open(&st, "roreads", SB_READ));
@@ -195,9 +196,9 @@ START_TEST(test_read_only_store_reads)
     MT_EXPECT_OK(sb_dataset_read_all(buf, ds, "samples", start, count));
     MT_EXPECT(mt_mismatches(SB_INT16, buf, start, count, 32, 0) == 0);
     free(buf);
-    mt_check_rows(ds, TRACE, NTRACE, 0, 64, 0);
+    mt_check_rows(ds, TRACE, NTRACE, 0, mt_scale(64), 0);
     /* Writes to a read-only store fail everywhere. */
-    sb_array *cols = mt_columns(TRACE, NTRACE, 64, 1, 0);
+    sb_array *cols = mt_columns(TRACE, NTRACE, mt_scale(64), 1, 0);
     int rc = sb_dataset_extend(ds, sb_dataset_nfields(ds), cols);
     mt_columns_free(cols, NTRACE);
     MT_EXPECT_MSG(rc == SB_ERR_READ_ONLY || rc == SB_ERR_FULL, "extend on a read-only store: %s",
