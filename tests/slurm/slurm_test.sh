@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Slurm tests: the batch scripts of slurm/ submitted to a real single-node cluster
-# (scripts/slurm-local.sh), and what they produced checked independently (h5py,
-# secbench-db check, sb-acquire --verify).
+# Slurm tests: the batch scripts of slurm/ submitted to a real cluster started by
+# scripts/slurm-local.sh (one node, or three nodes in network namespaces), and what
+# they produced checked independently (h5py, secbench-db check, sb-acquire --verify).
 #
+# Single node:
 #   slurm_test.sh start | stop                 the ctest fixture around the others
 #   slurm_test.sh acquire srun|mpirun          acquire.sbatch with either launcher
 #   slurm_test.sh resume                       a stopped acquisition resubmitted
 #   slurm_test.sh preprocess | pipeline | bench
-#   slurm_test.sh errors                       bad settings fail with a clear line (no Slurm)
+# Three nodes (SB_SLURM_NODES=3, its own scratch folder and ports):
+#   slurm_test.sh cluster-start | cluster-stop the fixture; stop also proves that no
+#                                              daemon, namespace or link is left
+#   slurm_test.sh cluster-where                ranks on 3 hosts, no shared memory between them
+# No Slurm needed:
+#   slurm_test.sh errors                       bad settings fail with a clear line
 #
 # Environment (set by CMake): SB_SOURCE_DIR, SB_BIN (build mpi/), SB_BENCH_DIR (build
-# bench/), SB_PYTHON, SB_TEST_WORK (scratch folder). SB_SKIP_SLURM=1 skips (exit 77);
-# otherwise a Slurm that cannot be installed or started is a failure.
+# bench/), SB_PYTHON, SB_TEST_WORK (scratch folder), SB_WHERE (tests/slurm/mpi_where).
+# SB_SKIP_SLURM=1 skips (exit 77); otherwise a Slurm that cannot be installed or
+# started is a failure.
 set -euo pipefail
 
 SRC=${SB_SOURCE_DIR:?}
@@ -33,10 +40,20 @@ mkdir -p "$WORK"
 # through sbatch --export=ALL: each test sets exactly what it means.
 for v in $(compgen -e); do
   case $v in
-    SB_SOURCE_DIR | SB_BIN | SB_BENCH_DIR | SB_PYTHON | SB_TEST_WORK | SB_SLURM_*) ;;
+    SB_SOURCE_DIR | SB_BIN | SB_BENCH_DIR | SB_PYTHON | SB_TEST_WORK | SB_WHERE | SB_SLURM_*) ;;
     SB_*) unset "$v" ;;
   esac
 done
+# The three-node cluster has its own scratch folder and ports, so that it and the
+# single-node one may run at the same time.
+CLUSTER_NODES=3
+case ${1:-} in
+  cluster-*)
+    export SB_SLURM_NODES=$CLUSTER_NODES SB_SLURM_DIR=${SB_SLURM_CLUSTER_DIR:-/tmp/sb-slurm-cluster}
+    unset SB_SLURM_PORT SB_SLURM_CPUS SB_SLURM_MEM_MB
+    MARK="$WORK/slurm-cluster-started-by-test" ;;
+  *) unset SB_SLURM_NODES ;;
+esac
 eval "$("$LOCAL" env)"
 # The jobs inherit this environment (sbatch --export=ALL): root may run Open MPI.
 if [[ $(id -u) -eq 0 ]]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
@@ -47,7 +64,8 @@ need_programs() {
 }
 
 # submit NAME SCRIPT [sbatch options...]: run the job in a fresh folder
-# $WORK/NAME, wait for it, and leave JOBID, JOBDIR and JOBOUT set.
+# $WORK/NAME, wait for it, and leave JOBID, JOBDIR and JOBOUT set. The job must
+# succeed, or fail when SUBMIT_FAILS=1.
 submit() {
   local name=$1 script=$2
   shift 2
@@ -70,7 +88,23 @@ submit() {
   echo "---- $JOBOUT"
   cat "$JOBOUT"
   echo "----"
-  [[ $rc -eq 0 ]] || fail "job $JOBID ($script) exited with $rc"
+  if [[ ${SUBMIT_FAILS:-0} == 1 ]]; then
+    [[ $rc -ne 0 ]] || fail "job $JOBID ($script) succeeded where it should have failed"
+  else
+    [[ $rc -eq 0 ]] || fail "job $JOBID ($script) exited with $rc"
+  fi
+}
+
+# job_is ID STATE EXITCODE [field=value...]: what the cluster recorded of a job
+# after it ended (slurm-local.sh job: the job completion log, no sacct here).
+job_is() {
+  local id=$1 state=$2 code=$3 rec want
+  shift 3
+  rec=$("$LOCAL" job "$id") || fail "slurm-local.sh job $id: no record"
+  note "job $id: $rec"
+  for want in "JobState=$state" "ExitCode=$code" "$@"; do
+    [[ " $rec " == *[\ ,=]"$want"[\ ,]* ]] || fail "job $id: no '$want' in its record: $rec"
+  done
 }
 
 out_has() { grep -qF -- "$1" "$JOBOUT" || fail "job output $JOBOUT lacks '$1'"; }
@@ -91,18 +125,26 @@ cmd_start() {
 
 cmd_stop() {
   [[ -e $MARK ]] || { note "Slurm was running before the tests: left running"; return 0; }
-  local dir=${SB_SLURM_DIR:-/tmp/sb-slurm} pids=() name pid i
-  for name in slurmctld slurmd munged; do
-    if [[ -s $dir/$name.pid ]]; then pids+=("$(cat "$dir/$name.pid")"); fi
-  done
-  ((${#pids[@]} >= 2)) || fail "no slurmctld/slurmd pid files in $dir"
+  local nodes=${SB_SLURM_NODES:-1} pids=() pid i left
+  mapfile -t pids < <("$LOCAL" pids)
+  # slurmctld, one slurmd a node, munged
+  ((${#pids[@]} >= nodes + 1)) || fail "only ${#pids[@]} live daemons before stop (${pids[*]}), expected $((nodes + 2))"
   "$LOCAL" stop
   rm -f "$MARK"
   for pid in "${pids[@]}"; do
     for ((i = 0; i < 20; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then fail "daemon pid $pid still alive after stop"; fi
   done
-  note "stopped ${#pids[@]} daemons"
+  if ((nodes > 1)); then
+    left=$(ip netns list | grep -E '^sbnode[0-9]+' || true)
+    [[ -z $left ]] || fail "network namespaces left after stop: $left"
+    left=$(ip -o link show | grep -E 'sbslurm0|sbnode[0-9]+-v' || true)
+    [[ -z $left ]] || fail "links left after stop: $left"
+  fi
+  # Stopping what is already stopped is no error, and finds nothing to do.
+  left=$("$LOCAL" stop 2>&1) || fail "a second stop failed: $left"
+  [[ -z $left ]] || fail "a second stop still found something to stop: $left"
+  note "stopped ${#pids[@]} daemons${nodes:+ of $nodes node(s)}"
 }
 
 # The same small acquisition under the default launcher (srun --mpi=pmix) and
@@ -228,6 +270,57 @@ PY
   [[ ! -e $out/data ]] || fail "the benchmark files in $out/data were not removed"
 }
 
+# --- the three-node cluster ---
+if [[ ${SB_SLURM_NODES:-1} -gt 1 ]]; then
+  # Three "nodes" share this machine's cores: let waiting ranks yield (the scripts
+  # only see one node's allocation against the machine's cores).
+  export OMPI_MCA_mpi_yield_when_idle=1
+fi
+
+# where NAME EXPECT [srun/env...] -- [mpi_where options]: run the check program,
+# show what it says, and require EXPECT in it.
+where() {
+  local name=$1 expect=$2 rc=0 out
+  shift 2
+  local cmd=()
+  while [[ $1 != -- ]]; do cmd+=("$1"); shift; done
+  shift
+  note "$name: ${cmd[*]} $SB_WHERE $*"
+  out=$(timeout 120 "${cmd[@]}" "$SB_WHERE" "$@" 2>&1) || rc=$?
+  echo "$out"
+  [[ $rc -eq 0 ]] || fail "$name: exit $rc"
+  grep -qF -- "$expect" <<<"$out" || fail "$name: no '$expect' in the output"
+}
+
+# The ranks really are on 3 hosts, shared memory never joins two of them, and
+# their messages cross the bridge.
+cmd_cluster_where() {
+  need_programs "$SB_WHERE"
+  local plugin
+  plugin=$(srun --mpi=list | grep -oE '\bpmix\b' | head -n1) || fail "srun --mpi=list offers no pmix"
+  where "srun, 1 task per node" "hosts 3 ranks 3 max_shared 1" \
+    srun --mpi="$plugin" -N 3 --ntasks-per-node=1 -t 2 -- --hosts 3 --shared 1 --net
+  where "srun, 2 tasks per node" "hosts 3 ranks 6 max_shared 2" \
+    srun --mpi="$plugin" -N 3 --ntasks-per-node=2 -t 2 -- --hosts 3 --shared 2 --net
+  # Pinned to TCP, the same ring still crosses the nodes.
+  where "srun, btl self,tcp" "btl self,tcp" \
+    env OMPI_MCA_btl=self,tcp srun --mpi="$plugin" -N 3 --ntasks-per-node=2 -t 2 -- --hosts 3 --shared 2 --net
+  # Without TCP, only shared memory is left: it cannot reach a rank on another
+  # node, so Open MPI must refuse.
+  local out rc=0
+  note "srun, btl self,vader (must fail): 1 task per node"
+  out=$(OMPI_MCA_btl=self,vader timeout 120 srun --mpi="$plugin" -N 3 --ntasks-per-node=1 -t 2 "$SB_WHERE" 2>&1) || rc=$?
+  echo "$out" | head -n 20
+  [[ $rc -ne 0 ]] || fail "with OMPI_MCA_btl=self,vader the ranks on 3 nodes still talked"
+  grep -q "unable to reach each other" <<<"$out" || fail "btl self,vader failed, but not because the nodes cannot reach each other"
+  # mpirun inside a batch allocation reads the nodes from Slurm.
+  mkdir -p "$WORK/cluster-where"
+  printf '#!/bin/bash\nset -e\nmpirun %q --hosts 3 --shared 2 --net\n' "$SB_WHERE" >"$WORK/cluster-where/mpirun.sh"
+  submit cluster-where-mpirun "$WORK/cluster-where/mpirun.sh" -N 3 --ntasks-per-node=2 -t 2 -o where-%j.out
+  out_has "hosts 3 ranks 6 max_shared 2"
+}
+
+
 # Mistakes in the settings stop a script at once with one line naming the setting;
 # no Slurm is needed for that (the scripts also run under plain bash).
 cmd_errors() {
@@ -262,6 +355,9 @@ case ${1:-} in
   pipeline) cmd_pipeline ;;
   bench) cmd_bench ;;
   errors) cmd_errors ;;
-  *) echo "usage: $0 start|stop|acquire srun|mpirun|resume|preprocess|pipeline|bench|errors" >&2; exit 2 ;;
+  cluster-start) cmd_start ;;
+  cluster-stop) cmd_stop ;;
+  cluster-where) cmd_cluster_where ;;
+  *) echo "usage: $0 start|stop|acquire srun|mpirun|resume|preprocess|pipeline|bench|errors|cluster-start|cluster-stop|cluster-where" >&2; exit 2 ;;
 esac
 echo "PASS: $*"
