@@ -4,7 +4,9 @@
  *
  *   mpi_where [--hosts N] [--shared K] [--bytes B] [--net]
  *
- * Every rank reports its hostname and the size of its MPI_COMM_TYPE_SHARED
+ * Each rank says "mpi_where: rank R of P past MPI_Init" on stderr (so that a
+ * launch that died inside MPI_Init can be told apart), then every rank reports
+ * its hostname and the size of its MPI_COMM_TYPE_SHARED
  * communicator (the ranks MPI may reach through shared memory). Then each rank
  * sends B bytes (default 8 MiB) to the next rank (ring) and reads, before and
  * after, the bytes its network namespace sent on interfaces other than lo
@@ -14,6 +16,8 @@
  *   hosts N ranks P max_shared S btl B
  * where B is Open MPI's "btl" control variable read through MPI_T (or "-" when
  * the MPI has none).
+ * If the first collective fails, a rank says "mpi_where: rank R on H cannot reach
+ * the other ranks: ERROR" and the job is aborted (exit 3).
  * Checks (exit 1 when one fails, each with a line "mpi_where: FAIL ..."):
  *   --hosts N    exactly N distinct hostnames;
  *   --shared K   every shared communicator has exactly K ranks, and holds only
@@ -86,6 +90,8 @@ int main(int argc, char **argv)
     long long bytes = 8 << 20;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    fprintf(stderr, "mpi_where: rank %d of %d past MPI_Init\n", rank, size);
+    fflush(stderr);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--hosts") == 0 && i + 1 < argc)
             want_hosts = atoi(argv[++i]);
@@ -106,7 +112,19 @@ int main(int argc, char **argv)
     char host[HOST_LEN] = "";
     gethostname(host, sizeof host - 1);
     char *hosts = malloc((size_t)size * HOST_LEN);
-    MPI_Allgather(host, HOST_LEN, MPI_CHAR, hosts, HOST_LEN, MPI_CHAR, MPI_COMM_WORLD);
+    /* The first communication says whether the ranks can reach each other at all
+     * (with OMPI_MCA_btl=self,vader, ranks on two hosts cannot). */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    int rc = MPI_Allgather(host, HOST_LEN, MPI_CHAR, hosts, HOST_LEN, MPI_CHAR, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS) {
+        char msg[MPI_MAX_ERROR_STRING];
+        int len = 0;
+        MPI_Error_string(rc, msg, &len);
+        printf("mpi_where: rank %d on %s cannot reach the other ranks: %s\n", rank, host, msg);
+        fflush(stdout);
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_ARE_FATAL);
 
     MPI_Comm shared;
     int shared_size, shared_same_host = 1;
