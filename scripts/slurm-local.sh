@@ -394,7 +394,11 @@ cmd_start() {
   mpi_conf_text >"$DIR/mpi.conf"
   start_munge
   if ((NODES > 1)); then net_up; fi
-  slurmctld -i -f "$CONF" || die "slurmctld failed to start (log: $DIR/log/slurmctld.log)"
+  # A fresh start forgets the jobs of the previous one (-c): a job it recovered
+  # would hold its nodes with nothing left running for it. Without saved state job
+  # ids begin again at 1: the old completion log would then answer for new jobs.
+  if [[ -z $(ls -A "$DIR/state" 2>/dev/null) ]]; then rm -f "$DIR/log/jobcomp.log"; fi
+  slurmctld -c -i -f "$CONF" || die "slurmctld failed to start (log: $DIR/log/slurmctld.log)"
   for n in "${node_names[@]}"; do
     if ((NODES == 1)); then
       slurmd -f "$CONF" -N "$n" || die "slurmd failed to start (log: $DIR/log/slurmd-$n.log)"
@@ -423,13 +427,14 @@ cmd_start() {
   fi
 }
 
-# What became of a job: slurmctld's record while it has one (running, or ended less
-# than MinJobAge ago), else the job completion log.
+# What became of a job: its line in the job completion log once it ended (written
+# as it ends), else slurmctld's record (a job still pending or running).
 cmd_job() {
   local id=${1:-} line
   [[ $id =~ ^[0-9]+$ ]] || { echo "usage: $0 job JOBID" >&2; exit 2; }
   line=$(grep "^JobId=$id " "$DIR/log/jobcomp.log" 2>/dev/null | tail -n1 || true)
-  [[ -n $line ]] || line=$(scontrol -o show job "$id" 2>/dev/null) || die "job $id is unknown to this cluster"
+  [[ -n $line ]] || line=$(scontrol -o show job "$id" 2>/dev/null || true)
+  [[ -n $line ]] || die "job $id is unknown to this cluster"
   local field out=()
   for field in JobId JobName Name JobState ExitCode NodeList NumNodes NodeCnt NumTasks ProcCnt TRES Tres; do
     if [[ " $line " =~ [[:space:]]($field=[^[:space:]]*) ]]; then out+=("${BASH_REMATCH[1]}"); fi
