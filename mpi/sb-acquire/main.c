@@ -43,6 +43,7 @@ typedef struct options {
     const char *store;
     const char *dataset;
     const char *dtype;
+    const char *rows; /* --rows START:END of --verify, NULL = all */
     uint64_t traces, samples, batch, commit_every, seed, rate, max_rows, chunk;
     bool progress, verify, version;
 } options;
@@ -52,7 +53,7 @@ static void usage(void)
     if (cli_rank() != 0)
         return;
     printf("Usage: mpirun -n N " PROG " STORE [options]\n"
-           "       mpirun -n N " PROG " STORE --verify [--dataset NAME]\n"
+           "       mpirun -n N " PROG " STORE --verify [--dataset NAME] [--rows START:END]\n"
            "\n"
            "Acquire simulated AES-128 side-channel traces into dataset NAME of STORE\n"
            "(opened with mode \"a\"), or resume a partial acquisition at its size.\n"
@@ -71,6 +72,8 @@ static void usage(void)
            "  --progress          progress and rate on stderr\n"
            "  --verify            regenerate every stored row and compare; prints\n"
            "                      'verified N rows, M mismatches'\n"
+           "  --rows START:END    with --verify: only rows START..END-1 (END omitted =\n"
+           "                      the dataset size), e.g. what the last run added\n"
            "  --chunk N           rows per rank per read with --verify (default 1000)\n"
            "  --version, --help\n"
            "\n"
@@ -431,6 +434,32 @@ static uint64_t compare_rows(const sb_trace_model *m, uint64_t first, uint64_t r
     return bad;
 }
 
+/* --rows START:END (END may be empty: the size) -> [*lo, *hi); -1 after a
+ * usage error naming the option. */
+static int rows_range(const char *text, uint64_t size, uint64_t *lo, uint64_t *hi)
+{
+    const char *colon = strchr(text, ':');
+    char start[32];
+    size_t n = colon ? (size_t)(colon - text) : 0;
+    if (!colon || n == 0 || n >= sizeof start) {
+        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", text);
+        return -1;
+    }
+    memcpy(start, text, n);
+    start[n] = '\0';
+    *hi = size;
+    if (!cli_parse_u64(start, lo) || (colon[1] && !cli_parse_u64(colon + 1, hi))) {
+        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", text);
+        return -1;
+    }
+    if (*lo > *hi || *hi > size) {
+        cli_usage_error(NULL, "--rows %s is not a row range within the dataset's %" PRIu64
+                        " rows (START <= END <= size)", text, size);
+        return -1;
+    }
+    return 0;
+}
+
 static int verify(sb_store *store, options *o)
 {
     sb_dataset *ds = NULL;
@@ -448,7 +477,11 @@ static int verify(sb_store *store, options *o)
         cli_error("asset '" SETTINGS_ASSET "' of dataset '%s': %s", o->dataset, err);
         goto done;
     }
-    uint64_t size = sb_dataset_size(ds);
+    uint64_t size = sb_dataset_size(ds), lo = 0, hi = size;
+    if (o->rows && rows_range(o->rows, size, &lo, &hi)) {
+        status = -2;
+        goto done;
+    }
     for (size_t f = 0; f < 4 && size > 0; f++) {
         size_t index;
         sb_field_info info;
@@ -468,8 +501,9 @@ static int verify(sb_store *store, options *o)
     }
     size_t row_bytes = (size_t)m.samples * sb_dtype_size(m.dtype);
     uint64_t mine_start, mine, biggest, dummy;
-    block(size, cli_rank(), cli_nranks(), &mine_start, &mine);
-    block(size, 0, cli_nranks(), &dummy, &biggest);
+    block(hi - lo, cli_rank(), cli_nranks(), &mine_start, &mine);
+    block(hi - lo, 0, cli_nranks(), &dummy, &biggest);
+    mine_start += lo;
     uint64_t chunk = o->chunk, rounds = (biggest + chunk - 1) / chunk;
     sb_clear_error();
     int rc = alloc_buffers(&got, chunk, row_bytes) || alloc_buffers(&want, chunk, row_bytes)
@@ -493,14 +527,17 @@ static int verify(sb_store *store, options *o)
     uint64_t local[2] = {checked, bad}, total[2];
     MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     if (cli_rank() == 0) {
-        printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches\n", total[0], total[1]);
+        printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches", total[0], total[1]);
+        if (o->rows)
+            printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, lo, hi, size);
+        printf("\n");
         fflush(stdout);
         if (size < sb_dataset_capacity(ds))
             fprintf(stderr, PROG ": note: dataset '%s' is partial (%" PRIu64 " of %" PRIu64
                             " rows); run " PROG " again to resume it\n",
                     o->dataset, size, sb_dataset_capacity(ds));
     }
-    status = total[1] == 0 && total[0] == size ? 0 : -1;
+    status = total[1] == 0 && total[0] == hi - lo ? 0 : -1;
 done:
     cJSON_Delete(settings);
     free_buffers(&got);
@@ -525,6 +562,7 @@ static int run(int argc, char **argv)
         {"rate", 0, CLI_OPT_U64, &o.rate},
         {"max-rows", 0, CLI_OPT_U64, &o.max_rows},
         {"chunk", 0, CLI_OPT_U64, &o.chunk},
+        {"rows", 0, CLI_OPT_STRING, &o.rows},
         {"progress", 0, CLI_OPT_FLAG, &o.progress},
         {"verify", 0, CLI_OPT_FLAG, &o.verify},
         {"version", 0, CLI_OPT_FLAG, &o.version},
@@ -557,6 +595,13 @@ static int run(int argc, char **argv)
         cli_usage_error(NULL, "--dataset must not be empty");
         return CLI_EXIT_USAGE;
     }
+    if (o.rows && !o.verify) {
+        cli_usage_error(NULL, "--rows is only valid with --verify");
+        return CLI_EXIT_USAGE;
+    }
+    uint64_t lo, hi; /* the form now, the dataset size once it is loaded */
+    if (o.rows && rows_range(o.rows, UINT64_MAX, &lo, &hi))
+        return CLI_EXIT_USAGE;
 
     sb_store_options so;
     sb_store_options_init(&so, SB_STORE_OPTIONS_VERSION);
@@ -570,7 +615,7 @@ static int run(int argc, char **argv)
     int status = o.verify ? verify(store, &o) : acquire(store, &o, dtype);
     if (failed(sb_store_close(store), "cannot close the store"))
         status = -1;
-    return status == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    return status == 0 ? CLI_EXIT_OK : status == -2 ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)

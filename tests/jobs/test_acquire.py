@@ -10,6 +10,9 @@
               the size and ends identical to an uninterrupted run; a rerun
               with other settings is refused; a job killed after a commit
               resumes and verifies.
+  rows        --verify --rows START:END checks only those rows: a corrupt row
+              outside the range passes, inside it fails; a bad range is a
+              usage error naming --rows.
   badargs     bad options and bad stores fail with one clear error line.
 """
 import os
@@ -139,6 +142,44 @@ def mode_corrupt(jobs, nranks):
     check("row 599: ciphertext differs" in p.stderr, "row 599 not named: %r" % p.stderr)
 
 
+def mode_rows(jobs, nranks):
+    store = jobs.path("rows.h5")
+    jobs.run(2, [jobs.acquire, store, "--traces", "600", "--samples", "64", "--batch", "100"])
+    flip(store, "acquisition", "data", 123, 5)
+    flip(store, "acquisition", "key", 500, 0)
+
+    def rows(spec, checked, mismatches):
+        p = jobs.run(nranks, [jobs.acquire, store, "--verify", "--chunk", "37", "--rows", spec],
+                     expect=0 if mismatches == 0 else 1)
+        lo, hi = spec.split(":")
+        hi = hi or "600"
+        want = "verified %d rows, %d mismatches in rows %s:%s of 600" % (checked, mismatches,
+                                                                        lo, hi)
+        check(want in p.stdout, "--rows %s at %d ranks: want '%s', got stdout %r stderr %r"
+              % (spec, nranks, want, p.stdout, p.stderr))
+        return p
+
+    # The two damaged rows lie outside these ranges (the ends are exclusive).
+    rows("124:500", 376, 0)
+    rows("501:", 99, 0)
+    rows("0:123", 123, 0)
+    rows("600:", 0, 0)
+    p = rows("123:124", 1, 1)
+    check("row 123: data differs" in p.stderr, "row 123 not named: %r" % p.stderr)
+    p = rows("400:", 200, 1)
+    check("row 500: key differs" in p.stderr, "row 500 not named: %r" % p.stderr)
+    # The whole store, with or without --rows, sees both.
+    rows("0:", 600, 2)
+    verify(jobs, nranks, store, 600, mismatches=2)
+    a = jobs.acquire
+    expect_error(jobs, nranks, [a, store, "--verify", "--rows", "50:10"], r"--rows 50:10", code=2)
+    expect_error(jobs, nranks, [a, store, "--verify", "--rows", "10:601"], r"--rows 10:601.*600",
+                 code=2)
+    for bad in ("10", ":10", "x:5", "5:x", "-1:5", "1:2:3"):
+        expect_error(jobs, nranks, [a, store, "--verify", "--rows", bad], r"--rows", code=2)
+    expect_error(jobs, nranks, [a, store, "--rows", "0:10"], r"--rows.*--verify", code=2)
+
+
 def mode_resume(jobs):
     base = ["--traces", "1000", "--samples", "100", "--commit-every", "100", "--batch", "64",
             "--seed", "3"]
@@ -261,12 +302,14 @@ def mode_badargs(jobs):
 
 
 def main():
-    args = parse_args(["ranks", "corrupt", "resume", "badargs"])
+    args = parse_args(["ranks", "corrupt", "rows", "resume", "badargs"])
     jobs = Jobs(args)
     if args.mode == "ranks":
         mode_ranks(jobs)
     elif args.mode == "corrupt":
         mode_corrupt(jobs, args.ranks)
+    elif args.mode == "rows":
+        mode_rows(jobs, args.ranks)
     elif args.mode == "resume":
         mode_resume(jobs)
     else:
