@@ -151,15 +151,17 @@ int sb__call_enter(sb_call *c)
     int local_rc = take_write_failures(coll, c->rc, &wf);
     if (!coll->parallel)
         return settle(coll, local_rc, wf);
-    /* One reduction: max(h), max(~h) (so min(h)), and the lowest failing rank. */
-    uint64_t in[3] = {c->args.h, ~c->args.h, failing_key(coll, local_rc, wf)}, out[3];
+    /* One reduction: max(h), max(~h) (so min(h)), and the lowest failing
+     * rank; h and ~h in 63 bits (SB_MAX_REDUCIBLE). */
+    uint64_t h = sb__hash63(c->args.h);
+    uint64_t in[3] = {h, h ^ SB_MAX_REDUCIBLE, failing_key(coll, local_rc, wf)}, out[3];
     int rc = MPI_Allreduce(in, out, 3, MPI_UINT64_T, MPI_MAX, coll->comm);
     if (rc != MPI_SUCCESS)
         return mpi_failed(rc, "allreduce");
     if (out[2] != 0)
         return settle(coll, spread_failure(coll, local_rc, out[2]),
                       (out[2] & KEY_WRITE_FAILURE) != 0);
-    if (out[0] != ~out[1])
+    if (out[0] != (out[1] ^ SB_MAX_REDUCIBLE))
         return sb__error(SB_ERR_COLLECTIVE,
                          "%s: the ranks passed different arguments to this collective call "
                          "(names, sizes, fields, content or options differ); every rank must "
@@ -201,7 +203,7 @@ int sb__coll_max_u64(sb_coll *c, uint64_t *value)
 {
     if (!c->parallel)
         return 0;
-    uint64_t in = *value;
+    uint64_t in = *value < SB_MAX_REDUCIBLE ? *value : SB_MAX_REDUCIBLE;
     int rc = MPI_Allreduce(&in, value, 1, MPI_UINT64_T, MPI_MAX, c->comm);
     return rc == MPI_SUCCESS ? 0 : mpi_failed(rc, "allreduce");
 }

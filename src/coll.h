@@ -76,7 +76,16 @@ int sb__coll_local_write_failures(sb_coll *coll, int local_rc);
 int sb__coll_check_writes(const sb_coll *coll, const char *what);
 /* Gather `n` uint64 of every rank into all[rank * n + i]. */
 int sb__coll_allgather_u64(sb_coll *coll, const uint64_t *local, size_t n, uint64_t *all);
+/* The largest `value` of any rank. Values must stay below 2^63 (see
+ * SB_MAX_REDUCIBLE): callers pass counts bounded by a capacity. */
 int sb__coll_max_u64(sb_coll *coll, uint64_t *value);
+/* Every value reduced with MPI_MAX stays at or below this: MPICH 4.0.2
+ * compares MPI_UINT64_T as signed in MPI_MAX (and Open MPI 4.1 does so for
+ * MPI_UNSIGNED_LONG), so above 2^63-1 the result depends on the MPI. Below
+ * it both orders agree. */
+#define SB_MAX_REDUCIBLE ((uint64_t)INT64_MAX)
+/* A 63-bit digest of a hash, for MPI_MAX reductions. */
+static inline uint64_t sb__hash63(uint64_t h) { return h >> 1; }
 int sb__coll_bcast(sb_coll *coll, void *buf, size_t len, int root);
 /* Agree on an int each rank computed: every rank gets the value of the lowest
  * rank whose value is not 0 (0 if none). */

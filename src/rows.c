@@ -152,7 +152,12 @@ static int make_plan(sb_coll *c, uint64_t nrows, uint64_t hash, plan *p)
     int rc = MPI_Allreduce(halves, sum, 2, MPI_UINT64_T, MPI_SUM, c->comm);
     if (rc == MPI_SUCCESS)
         rc = MPI_Exscan(halves, low, 2, MPI_UINT64_T, MPI_SUM, c->comm);
-    uint64_t mx[4] = {nrows, nrows ? hash : 0, nrows ? ~hash : 0,
+    /* Below 2^63 (SB_MAX_REDUCIBLE), where 0 is the smallest value whatever
+     * the MPI's order, so that ranks without rows take no part. A count
+     * above 2^63-1 is capped: the total (exact) then exceeds any capacity. */
+    uint64_t h = sb__hash63(hash);
+    uint64_t mx[4] = {nrows < SB_MAX_REDUCIBLE ? nrows : SB_MAX_REDUCIBLE,
+                      nrows ? h : 0, nrows ? h ^ SB_MAX_REDUCIBLE : 0,
                       nrows ? (uint64_t)(c->nranks - c->rank) : 0};
     uint64_t out[4];
     if (rc == MPI_SUCCESS)
@@ -167,7 +172,7 @@ static int make_plan(sb_coll *c, uint64_t nrows, uint64_t hash, plan *p)
     p->before = (low[0] << 32) + low[1]; /* <= total */
     p->max_rows = out[0];
     p->first = out[3] ? (int)((uint64_t)c->nranks - out[3]) : -1;
-    p->layouts_agree = out[1] == ~out[2] || out[3] == 0;
+    p->layouts_agree = out[1] == (out[2] ^ SB_MAX_REDUCIBLE) || out[3] == 0;
     return 0;
 }
 
