@@ -319,6 +319,26 @@ static int open_file(sb_store *s)
     return sb__coll_agree(&s->coll, rc);
 }
 
+/* ROMIO's data sieving locks the file region (fcntl) around a strided write
+ * and, when the write fails, returns without unlocking it (MPICH 4.0.2): the
+ * next collective write of another rank then waits for that lock forever,
+ * and closing the store after a failed metadata write hangs. Rows are
+ * contiguous per rank and HDF5's metadata small, so sieving buys nothing:
+ * off, unless the caller's hints say otherwise. */
+static int romio_hints(sb_store *s)
+{
+    if (!sb__mpi_io_is_romio())
+        return 0;
+    int set = 0;
+    char value[16];
+    if (s->info == MPI_INFO_NULL && MPI_Info_create(&s->info) != MPI_SUCCESS)
+        return sb__error(SB_ERR_NOMEM, "store '%s': cannot create an MPI_Info", s->path);
+    MPI_Info_get(s->info, "romio_ds_write", (int)sizeof value - 1, value, &set);
+    if (!set && MPI_Info_set(s->info, "romio_ds_write", "disable") != MPI_SUCCESS)
+        return sb__error(SB_ERR_NOMEM, "store '%s': cannot set an MPI-IO hint", s->path);
+    return 0;
+}
+
 static int setup_parallel(sb_store *s, const sb_store_options *o)
 {
     if (MPI_Comm_dup(o->comm, &s->coll.comm) != MPI_SUCCESS)
@@ -328,6 +348,9 @@ static int setup_parallel(sb_store *s, const sb_store_options *o)
     MPI_Comm_size(s->coll.comm, &s->coll.nranks);
     if (o->info != MPI_INFO_NULL && MPI_Info_dup(o->info, &s->info) != MPI_SUCCESS)
         return sb__error(SB_ERR_INVALID, "store '%s': cannot duplicate the MPI_Info", s->path);
+    int rc = romio_hints(s);
+    if (rc < 0)
+        return rc;
     s->dxpl_coll = H5Pcreate(H5P_DATASET_XFER);
     s->dxpl_indep = H5Pcreate(H5P_DATASET_XFER);
     if (s->dxpl_coll < 0 || s->dxpl_indep < 0 ||
