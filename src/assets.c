@@ -471,7 +471,7 @@ static int read_json(sb_dataset *ds, const char *name, asset_view *v, void *out)
     int rc = read_raw(ds, name, v, &r);
     if (rc == 0) {
         rc = sb_json_parse((cJSON **)out, text, len);
-        if (rc < 0)
+        if (rc < 0 && rc != SB_ERR_NOMEM)
             rc = sb__error_wrap(rc, "dataset '%s': asset '%s' is not valid JSON", ds->name, name);
     }
     free(text);
