@@ -30,9 +30,13 @@ static int check_fields(const char *name, size_t nfields, const char *const *fie
 static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
                         size_t nfields, const char *const *fields, bool incomplete)
 {
-    if (sb__path_exists(s->file, name))
+    bool exists = false;
+    int rc = sb__path_exists(&exists, s->file, name);
+    if (rc < 0)
+        return rc;
+    if (exists)
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
-    int rc = sb__create_parents(s->file, name);
+    rc = sb__create_parents(s->file, name);
     if (rc < 0)
         return rc;
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -246,11 +250,13 @@ static int load_fields(sb_dataset *ds)
 
 static hid_t open_group(sb_store *s, const char *name, bool *walked, int *rc)
 {
-    hid_t g = sb__open_path(s->file, name, walked);
+    hid_t g;
+    *rc = sb__open_path(&g, s->file, name, walked);
     H5O_info_t info;
-    if (g < 0) {
+    if (*rc == 0 && g < 0) {
         *rc = sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
-    } else if (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP) {
+    } else if (g >= 0 &&
+               (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP)) {
         H5Oclose(g);
         g = H5I_INVALID_HID;
         *rc = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)",
@@ -356,18 +362,27 @@ int sb_store_has_dataset(bool *exists, sb_store *s, const char *name)
         sb__call_str(&c, name);
     int rc = sb__call_enter(&c);
     if (rc == 0) {
-        hid_t g = sb__open_path(s->file, name, NULL);
+        hid_t g;
+        int local = sb__open_path(&g, s->file, name, NULL);
         H5O_info_t info;
         if (g >= 0 && H5Oget_info2(g, &info, H5O_INFO_BASIC) >= 0 && info.type == H5O_TYPE_GROUP) {
             /* As the listing counts it: a flag with no truth value still
              * names a dataset (one that does not load). */
             bool present = false, value = false;
             int r = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, name, &present, &value);
-            *exists = r < 0 || value;
+            if (r == SB_ERR_NOMEM)
+                local = r;
+            else
+                *exists = r < 0 || value;
         }
         if (g >= 0)
             H5Oclose(g);
-        sb_clear_error();
+        if (local == 0)
+            sb_clear_error();
+        /* Out of memory on one rank is every rank's failure. */
+        rc = sb__coll_agree(&s->coll, local);
+        if (rc < 0)
+            *exists = false;
     }
     return sb__call_end(&c, rc);
 }

@@ -7,12 +7,14 @@
 
 #include "base.h"
 
-/* Whether every component of `path` exists, without HDF5 errors. */
-bool sb__path_exists(hid_t loc, const char *path);
+/* *exists = whether every component of `path` exists, without HDF5
+ * errors. 0, or SB_ERR_NOMEM (raised). */
+int sb__path_exists(bool *exists, hid_t loc, const char *path);
 /* Open the object at `path`, finding each component by name or, where that
  * fails, by walking its group; *walked (may be NULL) is set when a walk was
- * needed. H5I_INVALID_HID when not found. */
-hid_t sb__open_path(hid_t loc, const char *path, bool *walked);
+ * needed. *out is H5I_INVALID_HID when it is not found, which is not an
+ * error: the call returns 0, or SB_ERR_NOMEM (raised). */
+int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked);
 /* Create the groups on the way to `path` (not `path` itself). */
 int sb__create_parents(hid_t loc, const char *path);
 
