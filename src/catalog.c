@@ -36,12 +36,18 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
         return rc;
     if (exists)
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
-    rc = sb__create_parents(s->file, name);
+    /* A failure from here on leaves the store as it was: no group made on
+     * the way to `name` stays either. */
+    size_t parents = 0;
+    rc = sb__create_parents(s->file, name, &parents);
     if (rc < 0)
         return rc;
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-        return sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
+    if (g < 0) {
+        rc = sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
+        sb__remove_created(s->file, name, parents);
+        return rc;
+    }
     rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
     if (rc == 0)
         rc = sb__attr_write_bool(g, SB_ATTR_IS_DATASET, true);
@@ -54,17 +60,21 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
     if (rc < 0) {
         H5Gclose(g);
         H5Ldelete(s->file, name, H5P_DEFAULT);
+        sb__remove_created(s->file, name, parents);
         return rc;
     }
     sb_dataset *ds = NULL;
     rc = sb__dataset_alloc(&ds, s, name, g, capacity, 0);
-    if (rc == 0)
+    if (rc == 0) {
         ds->incomplete = incomplete;
+        ds->created_parents = parents;
+    }
     for (size_t i = 0; rc == 0 && i < nfields; i++)
         rc = sb__dataset_add_field(ds, fields[i]);
     if (rc < 0) {
         sb__dataset_free(ds);
         H5Ldelete(s->file, name, H5P_DEFAULT);
+        sb__remove_created(s->file, name, parents);
         return rc;
     }
     *out = ds;

@@ -94,8 +94,11 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
     return 0;
 }
 
-int sb__create_parents(hid_t loc, const char *path)
+int sb__create_parents(hid_t loc, const char *path, size_t *created)
 {
+    size_t first = 0;
+    if (created)
+        *created = 0;
     char *copy = sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory");
@@ -110,11 +113,33 @@ int sb__create_parents(hid_t loc, const char *path)
                 rc = sb__h5_error(SB_ERR_IO, "cannot create group '%s'", copy);
             else
                 H5Gclose(g);
+            if (g >= 0 && first == 0)
+                first = (size_t)(p - copy);
         }
         *p = '/';
     }
     free(copy);
+    if (rc < 0)
+        sb__remove_created(loc, path, first);
+    else if (created)
+        *created = first;
     return rc;
+}
+
+void sb__remove_created(hid_t loc, const char *path, size_t created)
+{
+    if (created == 0)
+        return;
+    /* On a failure path, where memory may be short: on the stack when it fits. */
+    char small[256];
+    char *prefix = created < sizeof small ? small : malloc(created + 1);
+    if (!prefix)
+        return;
+    memcpy(prefix, path, created);
+    prefix[created] = '\0';
+    H5Ldelete(loc, prefix, H5P_DEFAULT);
+    if (prefix != small)
+        free(prefix);
 }
 
 typedef struct member_walk {
