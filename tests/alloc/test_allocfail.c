@@ -879,9 +879,10 @@ static void ro_traces_json(ctx *c)
 static int op_getters(ctx *c)
 {
     text *l = &c->log;
-    sb_open_mode mode;
-    sb_dtype dt;
+    sb_open_mode mode = SB_READ;
+    sb_dtype dt = SB_UINT8;
     sb_array a;
+    memset(&a, 0, sizeof a);
     sb_write_report wr;
     uint64_t u = 0;
     int64_t i = 0;
