@@ -22,7 +22,9 @@
  *
  * The library is a test-only copy of src/ whose malloc, calloc, realloc,
  * free, strdup and strndup are allocfail.c's; cJSON's hooks go there too, so
- * the nodes the library makes count. HDF5's own allocations are left alone.
+ * the nodes the library makes count, and so do operator new and delete
+ * (allocfail_new.cpp: the shared-dataset index is C++). HDF5's own
+ * allocations are left alone.
  *
  *   test_allocfail [--data DIR] [--dir DIR] [--only TEXT] [--quick] [--stop] [--verbose]
  * reads the stores Python wrote from --data (tests/data; without it, those
@@ -540,6 +542,7 @@ enum {
     OUT_JSON = 1 << 7,  /* ctx.json */
     OUT_TEXT = 1 << 8,  /* ctx.text */
     OUT_NODE = 1 << 9,  /* ctx.json, from a constructor that returns NULL on failure */
+    OUT_SHARED = 1 << 10, /* ctx.shared, ctx.nshared */
 };
 
 enum {
@@ -573,6 +576,9 @@ typedef struct ctx {
     int visits;
     unsigned char buf[1024];
     text log; /* what a call made of several calls met */
+    char index[600]; /* a shared-dataset index (shared_files) */
+    sb_shared_dataset *shared;
+    size_t nshared;
 } ctx;
 
 typedef struct scenario {
@@ -914,6 +920,39 @@ static int op_getters(ctx *c)
     sb_clear_error();
     return rc;
 }
+/* A shared-dataset index beside the store (Python's shared_datasets):
+ * quoted and plain IDs, a description file with CRLF line ends. */
+static void shared_files(ctx *c)
+{
+    char desc[700];
+    snprintf(c->index, sizeof c->index, "%s/index.toml", c->dir);
+    snprintf(desc, sizeof desc, "%s/aes_hw.md", c->dir);
+    FILE *f = fopen(c->index, "w");
+    if (!f)
+        die("cannot write %s", c->index);
+    fprintf(f, "# shared datasets\n[datasets.aes_hw]\nname = \"AES on the board\"\n"
+               "path = \"%s\"\ndescription_file = \"aes_hw.md\"\nextra = 3\n\n"
+               "[datasets.\"quoted.id\"]\npath = \"%s\"\n", c->path, c->path);
+    fclose(f);
+    f = fopen(desc, "w");
+    if (!f)
+        die("cannot write %s", desc);
+    fputs("AES-128 on the STM32 board.\r\nKey fixed, plaintexts random.\r\n", f);
+    fclose(f);
+}
+static int op_shared_list(ctx *c) { return sb_shared_datasets(&c->shared, &c->nshared, c->index, true); }
+static int op_shared_lookup(ctx *c)
+{
+    c->nshared = 0;
+    int rc = sb_shared_dataset_lookup(&c->shared, "quoted.id", c->index, true);
+    if (rc == 0)
+        c->nshared = 1;
+    return rc;
+}
+static int op_open_shared(ctx *c)
+{
+    return sb_store_open_shared(&c->s, "aes_hw", SB_READ, NULL, c->index);
+}
 static int op_json_parse(ctx *c) { return sb_json_parse(&c->json, json_text, strlen(json_text)); }
 static int op_json_parse_bad(ctx *c)
 {
@@ -1122,6 +1161,10 @@ static const scenario scenarios[] = {
      "sb_dataset_is_incomplete sb_dataset_found_by_walk sb_dataset_pending_rows "
      "sb_dataset_store sb_dataset_last_write",
      READS, 0, ro_traces_json, op_getters},
+    {"shared_datasets", "sb_shared_datasets", READS, OUT_SHARED, shared_files, op_shared_list},
+    {"shared_dataset_lookup", "sb_shared_dataset_lookup", READS, OUT_SHARED, shared_files,
+     op_shared_lookup},
+    {"open_shared", "sb_store_open_shared", READS, OUT_STORE, shared_files, op_open_shared},
     {"json_parse", "sb_json_parse", NO_FILE, OUT_JSON, NULL, op_json_parse},
     {"json_parse (syntax error)", "sb_json_parse", NO_FILE, OUT_JSON, NULL, op_json_parse_bad},
     {"json_print", "sb_json_print", NO_FILE, OUT_TEXT, json_input, op_json_print},
@@ -1177,6 +1220,10 @@ static void poison(ctx *c, unsigned outputs)
         c->json = POISON;
     if (outputs & OUT_TEXT)
         c->str = POISON;
+    if (outputs & OUT_SHARED) {
+        c->shared = POISON;
+        c->nshared = 777;
+    }
 }
 
 /* Which outputs are not cleared after a failure (0: all are). */
@@ -1202,6 +1249,8 @@ static const char *not_cleared(const ctx *c, unsigned outputs)
         return "the JSON document";
     if ((outputs & OUT_TEXT) && c->str)
         return "the text";
+    if ((outputs & OUT_SHARED) && (c->shared || c->nshared))
+        return "the shared datasets";
     return NULL;
 }
 
@@ -1225,6 +1274,8 @@ static void unpoison(ctx *c)
         c->json = NULL;
     if (c->str == POISON)
         c->str = NULL;
+    if (c->shared == POISON)
+        c->shared = NULL;
 }
 
 /* What the call handed back, to compare a run that succeeded with the clean one. */
@@ -1268,6 +1319,12 @@ static void describe(const ctx *c, unsigned outputs, int rc, text *out)
     }
     if ((outputs & OUT_TEXT) && c->str)
         put(out, " text=%s", c->str);
+    for (size_t i = 0; (outputs & OUT_SHARED) && i < c->nshared; i++) {
+        const sb_shared_dataset *d = &c->shared[i];
+        put(out, " shared=[%s|%s|%s|%s|%s]", d->id, d->name ? d->name : "-", d->path,
+            d->description_file ? d->description_file : "-",
+            d->description ? d->description : "-");
+    }
     put(out, " visits=%d/%zu read=%016" PRIx64, c->visits, c->len, fnv(c->buf, sizeof c->buf));
     if (c->log.len)
         put(out, "\n%s", text_str(&c->log));
@@ -1285,6 +1342,7 @@ static bool teardown(ctx *c, text *why)
     cJSON_Delete(c->json);
     cJSON_Delete(c->input);
     sb_free(c->str);
+    sb_free(c->shared);
     text_free(&c->log);
     sb_dataset **handles[] = {&c->out, &c->ds2, &c->ds};
     for (size_t i = 0; i < 3; i++)
