@@ -1368,6 +1368,28 @@ static bool teardown(ctx *c, text *why)
 }
 
 static char base_path[700];
+static char work_root[512]; /* the run's own folder, removed at exit */
+
+/* Best effort (also at exit after a failure): no die() here. */
+static void remove_work(void)
+{
+    if (!work_root[0])
+        return;
+    for (int i = 0; i < 2; i++) {
+        char sub[600], path[900];
+        snprintf(sub, sizeof sub, "%s/%s", work_root, i ? "base" : "run");
+        DIR *d = opendir(sub);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlink(path);
+        }
+        if (d)
+            closedir(d);
+        rmdir(sub);
+    }
+    rmdir(work_root);
+}
 static const char *data_dir; /* tests/data, for the stores Python wrote */
 
 static const char *source_of(const scenario *sc, char *buf, size_t len)
@@ -1690,10 +1712,11 @@ int main(int argc, char **argv)
                  : getenv("TMPDIR") ? getenv("TMPDIR")
                                     : "/tmp";
     }
-    char workdir[512], dir[600], base_dir[600];
-    snprintf(workdir, sizeof workdir, "%s/sb-allocfail-XXXXXX", parent);
+    char *workdir = work_root, dir[600], base_dir[600];
+    snprintf(workdir, sizeof work_root, "%s/sb-allocfail-XXXXXX", parent);
     if (!mkdtemp(workdir))
         die("cannot make a folder in %s: %s", parent, strerror(errno));
+    atexit(remove_work);
     snprintf(dir, sizeof dir, "%s/run", workdir);
     snprintf(base_dir, sizeof base_dir, "%s/base", workdir);
     mkdir(dir, 0755);
@@ -1718,11 +1741,8 @@ int main(int argc, char **argv)
         fig.scenarios++;
         loop(&scenarios[i], dir, quick, &fig);
     }
-    empty_dir(dir);
-    empty_dir(base_dir);
-    rmdir(dir);
-    rmdir(base_dir);
-    rmdir(workdir);
+    remove_work();
+    work_root[0] = '\0';
     if (sbt_alloc_live() != 0) {
         fprintf(stderr, "FAIL: %zu block(s) still allocated at the end\n", sbt_alloc_live());
         sbt_alloc_print_live(stderr, 0, 10);
