@@ -3,7 +3,7 @@
 #   scripts/setup-debian.sh                 every section
 #   scripts/setup-debian.sh build           the library and its programs only
 #   scripts/setup-debian.sh build test ...  several sections
-# Sections: build test bench mpich valgrind fuzz slurm. Idempotent, and quick
+# Sections: build test bench mpich valgrind fuzz slurm coverage. Idempotent, and quick
 # when everything is there. Needs root or sudo only when something is missing.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -11,6 +11,9 @@
 #            reliability suites (write failures, kills) and the installed package
 #   valgrind serial unit suites under valgrind memcheck, zero errors
 #   fuzz     libFuzzer target built with clang, a short run
+#   coverage gcov build: unit, interop, 2-rank MPI suites, serial reliability
+#            cases, then the allocation-failure loop (tests/alloc); prints the
+#            loop's figures and the line and branch coverage of src/ (README)
 # Everything is written under SB_BUILD_ROOT (default build-ci/ in the clone);
 # the run fails if it left new or modified files anywhere else in the clone.
 # Per stage it prints what runs, the test counts and the time; logs stay in
@@ -20,7 +23,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
-stages=${SB_STAGES:-"main asan mpich valgrind fuzz"}
+stages=${SB_STAGES:-"main asan mpich valgrind fuzz coverage"}
 build_root=${SB_BUILD_ROOT:-"$top/build-ci"}
 jobs=${SB_JOBS:-2}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
@@ -30,8 +33,8 @@ export PYTHONDONTWRITEBYTECODE=1
 t_all=$SECONDS
 
 for s in $stages; do
-  case $s in main|asan|mpich|valgrind|fuzz) ;;
-    *) echo "test.sh: unknown stage '$s' (stages: main asan mpich valgrind fuzz)" >&2; exit 2 ;;
+  case $s in main|asan|mpich|valgrind|fuzz|coverage) ;;
+    *) echo "test.sh: unknown stage '$s' (stages: main asan mpich valgrind fuzz coverage)" >&2; exit 2 ;;
   esac
 done
 
@@ -48,7 +51,7 @@ sections="build test"
 for s in $stages; do
   case $s in
     main) sections="$sections bench slurm" ;;
-    mpich|valgrind|fuzz) sections="$sections $s" ;;
+    mpich|valgrind|fuzz|coverage) sections="$sections $s" ;;
   esac
 done
 echo "::: setup"
@@ -197,6 +200,30 @@ run_fuzz() {
     tail -n 30 "$log"
     return 1
   fi
+}
+
+# --- coverage (tests/alloc; README, "Testing") -------------------------------
+run_coverage() {
+  local dir=$build_root/coverage
+  configure_build "$dir" -DSB_MPI_FLAVOR=openmpi -DCMAKE_BUILD_TYPE=Debug \
+    -DSB_BUILD_PROGRAMS=OFF -DSB_BUILD_BENCH=OFF -DCMAKE_C_FLAGS=--coverage \
+    -DCMAKE_CXX_FLAGS=--coverage -DCMAKE_EXE_LINKER_FLAGS=--coverage \
+    -DCMAKE_SHARED_LINKER_FLAGS=--coverage || return
+  find "$dir" -name '*.gcda' -delete
+  # Unit and interop suites, the MPI suites at 2 ranks (not the 8- and
+  # 16-rank 'scale' runs), the serial reliability cases (not the kills).
+  run_ctest "$dir" -L 'unit|interop|parallel|reliability' -LE scale \
+    -E '_np[134]$|^rel_.*_np2$|^rel_kill$' || return
+  echo "allocation-failure loop (log: $dir/allocfail.log)"
+  "$dir/tests/alloc/test_allocfail" --data "$top/tests/data" >"$dir/allocfail.log" 2>&1 ||
+    { cat "$dir/allocfail.log"; return 1; }
+  tail -n 1 "$dir/allocfail.log"
+  # Floors below the figures in README.md, above those without the loop: a
+  # suite that stops running fails here.
+  echo "gcovr over src/ (report: $dir/coverage-src.txt)"
+  gcovr --root "$top" --filter "$top/src/" --exclude-unreachable-branches \
+        --fail-under-line 90 --fail-under-branch 75 --print-summary \
+        --output "$dir/coverage-src.txt" "$dir" | sed 's/^/coverage of src\/: /'
 }
 
 for s in $stages; do

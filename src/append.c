@@ -9,14 +9,26 @@
 #include "commit.h"
 #include "rows.h"
 
-static int buffer_alloc(sb_dataset *ds)
+/* Bytes of one row of field i: in `layouts` (fields about to be defined)
+ * or in the field itself (NULL). */
+static uint64_t field_row_bytes(const sb_dataset *ds, const sb_row_layout *layouts, size_t i)
+{
+    uint64_t bytes = 0;
+    if (!layouts)
+        return ds->fields[i].row_bytes;
+    sb__layout_row_bytes(&layouts[i], ds->fields[i].name, &bytes); /* checked with the row */
+    return bytes;
+}
+
+/* The buffer for rows of `layouts` (NULL: the fields' own). */
+static int buffer_alloc(sb_dataset *ds, const sb_row_layout *layouts)
 {
     sb_append_buffer *ab = &ds->append;
     uint64_t row_bytes = 0;
     for (size_t i = 0; i < ds->nfields; i++)
-        row_bytes += ds->fields[i].row_bytes;
-    /* Equal on every rank: the fields are defined before the first row is
-     * buffered (sb_dataset_append). */
+        row_bytes += field_row_bytes(ds, layouts, i);
+    /* Equal on every rank: the layouts are agreed on before the first row
+     * is buffered (sb_dataset_append). */
     uint64_t rows = row_bytes ? ab->bytes / row_bytes : 1;
     if (rows == 0)
         rows = 1;
@@ -39,8 +51,8 @@ static int buffer_alloc(sb_dataset *ds)
     }
     for (size_t i = 0, at = 0; i < ds->nfields; i++) {
         ab->data[i] = block + at;
-        ab->layouts[i] = ds->fields[i].layout;
-        at += (size_t)(rows * ds->fields[i].row_bytes);
+        ab->layouts[i] = layouts ? layouts[i] : ds->fields[i].layout;
+        at += (size_t)(rows * field_row_bytes(ds, layouts, i));
     }
     ab->capacity = rows;
     return 0;
@@ -117,22 +129,32 @@ static bool append_fast(sb_dataset *ds, size_t n, const sb_array *row)
     return true;
 }
 
+/* The buffer of the first row, made before its fields are created: out of
+ * memory for it then leaves them undefined (sb__rows_define_first). */
+static int buffer_first(sb_dataset *ds, const sb_row_layout *layouts)
+{
+    return ds->append.data ? 0 : buffer_alloc(ds, layouts);
+}
+
 static int append_row(sb_dataset *ds, const sb_batch *b)
 {
     sb_store *s = ds->store;
     sb_append_buffer *ab = &ds->append;
-    /* The fields are defined by the first row, as Python does, so that every
-     * later row is checked against them on its own rank at once. */
-    bool none = false;
-    int rc = sb__rows_define_first(ds, b, &none);
-    if (rc < 0 || none)
-        return rc;
     /* Write-through, or so close to the capacity that buffered rows of all
      * ranks could overflow it: this row goes out now, counted exactly. */
     uint64_t worst;
     bool near_full = sb__mul_overflows(ab->calls + 1, (uint64_t)s->coll.nranks, &worst) ||
                      worst > ds->capacity - ds->size;
-    if (ab->bytes == 0 || (s->coll.parallel && near_full)) {
+    bool through = ab->bytes == 0 || (s->coll.parallel && near_full);
+    /* The fields are defined by the first row, as Python does, so that every
+     * later row is checked against them on its own rank at once. */
+    bool none = false, had_buffer = ab->data != NULL;
+    int rc = sb__rows_define_first(ds, b, &none, through ? NULL : buffer_first);
+    if (rc < 0 && !had_buffer && ab->data)
+        buffer_drop(ds);
+    if (rc < 0 || none)
+        return rc;
+    if (through) {
         rc = sb__rows_write_buffer(ds);
         if (rc == 0)
             rc = sb__rows_write(ds, b);
@@ -144,7 +166,7 @@ static int append_row(sb_dataset *ds, const sb_batch *b)
         return sb__error(SB_ERR_FULL, "dataset '%s' is full (capacity %" PRIu64 ")", ds->name,
                          ds->capacity);
     if (!ab->data)
-        rc = sb__coll_agree(&s->coll, buffer_alloc(ds));
+        rc = sb__coll_agree(&s->coll, buffer_alloc(ds, NULL));
     if (rc < 0)
         return rc;
     if (b->nrows) {

@@ -31,7 +31,10 @@ static int open_asset(sb_dataset *ds, const char *name, hid_t *out)
 {
     *out = H5I_INVALID_HID;
     /* By name, or by walking the group if its names are damaged (h5path.c). */
-    hid_t d = sb__open_path(ds->group, name, NULL);
+    hid_t d;
+    int rc = sb__open_path(&d, ds->group, name, NULL);
+    if (rc < 0)
+        return rc;
     if (d < 0)
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s' has no asset '%s'", ds->name, name);
     H5O_info_t info;
@@ -90,7 +93,10 @@ static int write_asset(sb_dataset *ds, const char *name, hid_t type, hid_t space
     bool exists = H5Lexists(ds->group, name, H5P_DEFAULT) > 0;
     if (exists) {
         hid_t old;
-        if (open_asset(ds, name, &old) < 0)
+        int rc = open_asset(ds, name, &old);
+        if (rc == SB_ERR_NOMEM)
+            return rc;
+        if (rc < 0)
             return sb__error(SB_ERR_EXISTS, "dataset '%s': '%s' exists and is not an asset",
                              ds->name, name);
         H5Dclose(old);
@@ -471,7 +477,7 @@ static int read_json(sb_dataset *ds, const char *name, asset_view *v, void *out)
     int rc = read_raw(ds, name, v, &r);
     if (rc == 0) {
         rc = sb_json_parse((cJSON **)out, text, len);
-        if (rc < 0)
+        if (rc < 0 && rc != SB_ERR_NOMEM)
             rc = sb__error_wrap(rc, "dataset '%s': asset '%s' is not valid JSON", ds->name, name);
     }
     free(text);

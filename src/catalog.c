@@ -30,14 +30,24 @@ static int check_fields(const char *name, size_t nfields, const char *const *fie
 static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
                         size_t nfields, const char *const *fields, bool incomplete)
 {
-    if (sb__path_exists(s->file, name))
+    bool exists = false;
+    int rc = sb__path_exists(&exists, s->file, name);
+    if (rc < 0)
+        return rc;
+    if (exists)
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
-    int rc = sb__create_parents(s->file, name);
+    /* A failure from here on leaves the store as it was: no group made on
+     * the way to `name` stays either. */
+    size_t parents = 0;
+    rc = sb__create_parents(s->file, name, &parents);
     if (rc < 0)
         return rc;
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (g < 0)
-        return sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
+    if (g < 0) {
+        rc = sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
+        sb__remove_created(s->file, name, parents);
+        return rc;
+    }
     rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
     if (rc == 0)
         rc = sb__attr_write_bool(g, SB_ATTR_IS_DATASET, true);
@@ -50,17 +60,21 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
     if (rc < 0) {
         H5Gclose(g);
         H5Ldelete(s->file, name, H5P_DEFAULT);
+        sb__remove_created(s->file, name, parents);
         return rc;
     }
     sb_dataset *ds = NULL;
     rc = sb__dataset_alloc(&ds, s, name, g, capacity, 0);
-    if (rc == 0)
+    if (rc == 0) {
         ds->incomplete = incomplete;
+        ds->created_parents = parents;
+    }
     for (size_t i = 0; rc == 0 && i < nfields; i++)
         rc = sb__dataset_add_field(ds, fields[i]);
     if (rc < 0) {
         sb__dataset_free(ds);
         H5Ldelete(s->file, name, H5P_DEFAULT);
+        sb__remove_created(s->file, name, parents);
         return rc;
     }
     *out = ds;
@@ -246,11 +260,13 @@ static int load_fields(sb_dataset *ds)
 
 static hid_t open_group(sb_store *s, const char *name, bool *walked, int *rc)
 {
-    hid_t g = sb__open_path(s->file, name, walked);
+    hid_t g;
+    *rc = sb__open_path(&g, s->file, name, walked);
     H5O_info_t info;
-    if (g < 0) {
+    if (*rc == 0 && g < 0) {
         *rc = sb__error(SB_ERR_NOT_FOUND, "store '%s' has no dataset '%s'", s->path, name);
-    } else if (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP) {
+    } else if (g >= 0 &&
+               (H5Oget_info2(g, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_GROUP)) {
         H5Oclose(g);
         g = H5I_INVALID_HID;
         *rc = sb__error(SB_ERR_NOT_FOUND, "'%s' in store '%s' is not a dataset (not a group)",
@@ -356,18 +372,27 @@ int sb_store_has_dataset(bool *exists, sb_store *s, const char *name)
         sb__call_str(&c, name);
     int rc = sb__call_enter(&c);
     if (rc == 0) {
-        hid_t g = sb__open_path(s->file, name, NULL);
+        hid_t g;
+        int local = sb__open_path(&g, s->file, name, NULL);
         H5O_info_t info;
         if (g >= 0 && H5Oget_info2(g, &info, H5O_INFO_BASIC) >= 0 && info.type == H5O_TYPE_GROUP) {
             /* As the listing counts it: a flag with no truth value still
              * names a dataset (one that does not load). */
             bool present = false, value = false;
             int r = sb__attr_read_bool(g, SB_ATTR_IS_DATASET, name, &present, &value);
-            *exists = r < 0 || value;
+            if (r == SB_ERR_NOMEM)
+                local = r;
+            else
+                *exists = r < 0 || value;
         }
         if (g >= 0)
             H5Oclose(g);
-        sb_clear_error();
+        if (local == 0)
+            sb_clear_error();
+        /* Out of memory on one rank is every rank's failure. */
+        rc = sb__coll_agree(&s->coll, local);
+        if (rc < 0)
+            *exists = false;
     }
     return sb__call_end(&c, rc);
 }

@@ -31,6 +31,7 @@ struct sb_dataset {
     uint64_t capacity;
     bool incomplete;          /* _sb_incomplete */
     bool found_by_walk;       /* its name lookup fails: the group's names are damaged */
+    size_t created_parents;   /* made by its creation: see sb__create_parents */
     size_t nfields;
     sb_field *fields;
     sb_append_buffer append;

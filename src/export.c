@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "commit.h"
 #include "dtype.h"
+#include "h5path.h"
 #include "rows.h"
 
 static const size_t export_options_size[] = {[1] = sizeof(sb_export_options)};
@@ -198,14 +199,19 @@ static int export_dataset(sb_store *src, const char *name, sb_store *dst, const 
         rc = sb__coll_agree(&dst->coll, sb__dataset_mark_incomplete(to, false));
     if (rc == 0)
         rc = sb__commit(dst, to);
+    size_t parents = to ? to->created_parents : 0;
     drop_handle(from);
     drop_handle(to);
     /* A store that saw a write fail takes no more writes (not even the
-     * removal): the copy stays, and its _sb_incomplete says what it is. */
+     * removal): the copy stays, and its _sb_incomplete says what it is.
+     * Otherwise the copy goes, with the groups made on the way to it. */
     if (rc < 0 && created && !dst->coll.write_failed) {
         sb_saved_error e;
         sb__error_save(&e);
-        sb__catalog_remove(dst, new_name);
+        if (sb__catalog_remove(dst, new_name) == 0 && parents > 0) {
+            sb__remove_created(dst->file, new_name, parents);
+            sb__coll_agree(&dst->coll, sb__store_flush_file(dst));
+        }
         sb__error_restore(&e);
     }
     return rc;

@@ -146,8 +146,11 @@ int sb__field_open(sb_field *f, hid_t dset, const char *dsname, uint64_t capacit
             f->layout = l;
             f->defined = true;
             f->supported = false;
-            snprintf(f->type_name, sizeof f->type_name, "%s compressed with %s, which this HDF5 "
-                     "cannot decompress", what, missing);
+            /* Cut if longer. Looking at the result keeps GCC's
+             * -Wformat-truncation (an error in Debug builds, -O0) quiet. */
+            if (snprintf(f->type_name, sizeof f->type_name, "%s compressed with %s, which this "
+                         "HDF5 cannot decompress", what, missing) < 0)
+                f->type_name[0] = '\0';
         } else if (sb__dtype_from_h5(type, &l.dtype, what, sizeof what) == 0) {
             uint64_t bytes = 0;
             rc = sb__layout_row_bytes(&l, f->name, &bytes);

@@ -11,13 +11,14 @@
 #include "error.h"
 #include "h5path.h"
 
-bool sb__path_exists(hid_t loc, const char *path)
+int sb__path_exists(bool *exists, hid_t loc, const char *path)
 {
     /* H5Lexists fails (rather than saying no) when a parent is missing:
      * walk the components. */
+    *exists = false;
     char *copy = sb__strdup(path);
     if (!copy)
-        return false;
+        return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
     bool ok = true;
     for (char *p = copy;; p++) {
         if (*p == '/' || *p == '\0') {
@@ -30,7 +31,8 @@ bool sb__path_exists(hid_t loc, const char *path)
         }
     }
     free(copy);
-    return ok;
+    *exists = ok;
+    return 0;
 }
 
 typedef struct walk_find {
@@ -61,11 +63,12 @@ static hid_t open_by_walk(hid_t group, const char *name)
     return H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, w.at, H5P_DEFAULT);
 }
 
-hid_t sb__open_path(hid_t loc, const char *path, bool *walked)
+int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
 {
+    *out = H5I_INVALID_HID;
     char *copy = sb__strdup(path);
     if (!copy)
-        return H5I_INVALID_HID;
+        return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
     hid_t cur = loc;
     bool ok = true;
     for (char *p = copy, *comp = copy; ok; p++) {
@@ -87,11 +90,15 @@ hid_t sb__open_path(hid_t loc, const char *path, bool *walked)
         comp = p + 1;
     }
     free(copy);
-    return ok ? cur : H5I_INVALID_HID;
+    *out = ok ? cur : H5I_INVALID_HID;
+    return 0;
 }
 
-int sb__create_parents(hid_t loc, const char *path)
+int sb__create_parents(hid_t loc, const char *path, size_t *created)
 {
+    size_t first = 0;
+    if (created)
+        *created = 0;
     char *copy = sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory");
@@ -106,11 +113,33 @@ int sb__create_parents(hid_t loc, const char *path)
                 rc = sb__h5_error(SB_ERR_IO, "cannot create group '%s'", copy);
             else
                 H5Gclose(g);
+            if (g >= 0 && first == 0)
+                first = (size_t)(p - copy);
         }
         *p = '/';
     }
     free(copy);
+    if (rc < 0)
+        sb__remove_created(loc, path, first);
+    else if (created)
+        *created = first;
     return rc;
+}
+
+void sb__remove_created(hid_t loc, const char *path, size_t created)
+{
+    if (created == 0)
+        return;
+    /* On a failure path, where memory may be short: on the stack when it fits. */
+    char small[256];
+    char *prefix = created < sizeof small ? small : malloc(created + 1);
+    if (!prefix)
+        return;
+    memcpy(prefix, path, created);
+    prefix[created] = '\0';
+    H5Ldelete(loc, prefix, H5P_DEFAULT);
+    if (prefix != small)
+        free(prefix);
 }
 
 typedef struct member_walk {

@@ -7,14 +7,22 @@
 
 #include "base.h"
 
-/* Whether every component of `path` exists, without HDF5 errors. */
-bool sb__path_exists(hid_t loc, const char *path);
+/* *exists = whether every component of `path` exists, without HDF5
+ * errors. 0, or SB_ERR_NOMEM (raised). */
+int sb__path_exists(bool *exists, hid_t loc, const char *path);
 /* Open the object at `path`, finding each component by name or, where that
  * fails, by walking its group; *walked (may be NULL) is set when a walk was
- * needed. H5I_INVALID_HID when not found. */
-hid_t sb__open_path(hid_t loc, const char *path, bool *walked);
-/* Create the groups on the way to `path` (not `path` itself). */
-int sb__create_parents(hid_t loc, const char *path);
+ * needed. *out is H5I_INVALID_HID when it is not found, which is not an
+ * error: the call returns 0, or SB_ERR_NOMEM (raised). */
+int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked);
+/* Create the groups on the way to `path` (not `path` itself). *created
+ * (may be NULL) is the length of the prefix of `path` naming the topmost
+ * group this call created, 0 if it created none: what sb__remove_created
+ * takes to undo it. */
+int sb__create_parents(hid_t loc, const char *path, size_t *created);
+/* Undo sb__create_parents: unlink the topmost group it created (and so
+ * everything below it). Best effort: nothing is reported. */
+void sb__remove_created(hid_t loc, const char *path, size_t created);
 
 /* Visit the members of a group in h5py's order: creation order where the
  * group tracks it, else name order. Each member is opened (hard links, and

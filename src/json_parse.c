@@ -342,6 +342,14 @@ static cJSON *parse_container(parser *ps, bool object)
     return NULL;
 }
 
+/* A node cJSON made, or the failure that says why there is none. */
+static cJSON *created(parser *ps, cJSON *node)
+{
+    if (!node)
+        fail(ps, "out of memory");
+    return node;
+}
+
 static cJSON *parse_value(parser *ps)
 {
     skip_space(ps);
@@ -368,15 +376,15 @@ static cJSON *parse_value(parser *ps)
     }
     case 't':
         if (literal(ps, "true"))
-            return cJSON_CreateTrue();
+            return created(ps, cJSON_CreateTrue());
         break;
     case 'f':
         if (literal(ps, "false"))
-            return cJSON_CreateFalse();
+            return created(ps, cJSON_CreateFalse());
         break;
     case 'n':
         if (literal(ps, "null"))
-            return cJSON_CreateNull();
+            return created(ps, cJSON_CreateNull());
         break;
     case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6':
     case '7': case '8': case '9': case 'N': case 'I':

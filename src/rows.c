@@ -216,8 +216,9 @@ static int explain_disagreement(sb_dataset *ds, const sb_batch *b)
     return rc;
 }
 
-/* Fields not yet defined take the layouts of the lowest rank with rows. */
-static int define_from(sb_dataset *ds, int root, const sb_batch *b)
+/* Fields not yet defined take the layouts of the lowest rank with rows
+ * (`before`: see sb__rows_define_first). */
+static int define_from(sb_dataset *ds, int root, const sb_batch *b, sb_layouts_fn before)
 {
     sb_store *s = ds->store;
     size_t nf = ds->nfields;
@@ -235,6 +236,8 @@ static int define_from(sb_dataset *ds, int root, const sb_batch *b)
     if (s->coll.rank == root)
         memcpy(layouts, b->layouts, nf * sizeof *layouts);
     rc = sb__coll_bcast(&s->coll, layouts, nf * sizeof *layouts, root);
+    if (rc == 0 && before)
+        rc = sb__coll_agree(&s->coll, before(ds, layouts));
     /* New fields reach the file at the next commit, whole (catalog.c). */
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
@@ -268,7 +271,7 @@ int sb__rows_write(sb_dataset *ds, const sb_batch *b)
                          "capacity %" PRIu64 "; nothing was written",
                          ds->name, ds->size, p.total == UINT64_MAX ? "more than " : "",
                          p.total == UINT64_MAX ? UINT64_MAX : p.total, ds->capacity);
-    rc = define_from(ds, p.first, b);
+    rc = define_from(ds, p.first, b, NULL);
     if (rc < 0)
         return rc;
     uint64_t offset = ds->size + p.before;
@@ -289,7 +292,7 @@ int sb__rows_write(sb_dataset *ds, const sb_batch *b)
     return rc;
 }
 
-int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none)
+int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none, sb_layouts_fn before)
 {
     *none = false;
     bool undefined = false;
@@ -306,7 +309,7 @@ int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none)
         return 0;
     if (!p.layouts_agree)
         return explain_disagreement(ds, b);
-    return define_from(ds, p.first, b);
+    return define_from(ds, p.first, b, before);
 }
 
 int sb_dataset_extend(sb_dataset *ds, size_t ncolumns, const sb_array *columns)

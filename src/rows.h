@@ -26,8 +26,11 @@ int sb__batch_from_arrays(const sb_dataset *ds, const sb_array *arrays, bool row
  * grows (uncommitted). Collective steps; the frame agreed the batches valid. */
 int sb__rows_write(sb_dataset *ds, const sb_batch *b);
 /* Fields not defined yet take the layouts of the lowest rank bringing rows;
- * *none when no rank brings any. Collective steps. */
-int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none);
+ * *none when no rank brings any. `before` (NULL: none) runs on every rank
+ * with the agreed layouts (one per field) before any field is created, and
+ * its failure (agreed on) leaves every field as it was. Collective steps. */
+typedef int (*sb_layouts_fn)(sb_dataset *ds, const sb_row_layout *layouts);
+int sb__rows_define_first(sb_dataset *ds, const sb_batch *b, bool *none, sb_layouts_fn before);
 /* Define field `f` with `layout`, in the file from the next commit
  * (collective steps). */
 int sb__rows_define(sb_dataset *ds, sb_field *f, const sb_row_layout *layout);

@@ -164,7 +164,10 @@ int parse_index(const char *index, toml::parse_result &result)
     if (err)
         return sb__error(SB_ERR_IO, "cannot read the shared dataset index %s: %s", index,
                          read_error(err));
-    result = toml::parse(text, std::string_view(index));
+    /* No source path: toml++ 3.3.0 copies it into a shared_ptr inside a
+     * noexcept constructor (utf8_reader), where running out of memory ends
+     * the process (std::terminate). Messages name the index themselves. */
+    result = toml::parse(text);
     if (!result) {
         const toml::parse_error &e = result.error();
         std::string_view what = e.description();

@@ -115,6 +115,24 @@ START_TEST(messages_name_the_culprit) {
 }
 END_TEST
 
+/* A message that wraps an inner one ("...: <the parser's message>") keeps
+ * both intact (the library once formatted the last message into itself). */
+START_TEST(wrapped_messages_stay_intact) {
+    sb_store *s = sbt_open(dir, "w.h5", SB_CREATE);
+    const char *const f[] = {"x"};
+    sb_dataset *ds;
+    SBT_OK(sb_store_create_dataset(&ds, s, "d", 1, 1, f));
+    SBT_OK(sb_dataset_add_asset_bytes(ds, "bad.json", "{\"a\": nope}", 11, false));
+    cJSON *doc;
+    SBT_ERR(sb_dataset_get_json_asset(&doc, ds, "bad.json"), SB_ERR_FORMAT);
+    ck_assert_str_eq(sb_last_error_message(), "dataset 'd': asset 'bad.json' is not valid "
+                                              "JSON: JSON unexpected character at byte 6");
+    ck_assert_ptr_null(doc);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
 START_TEST(hdf5_errors_never_reach_stderr) {
     char *p = sbt_join(dir, "q.h5");
     char *junk = sbt_join(dir, "junk.h5");
@@ -272,6 +290,7 @@ int main(void) {
     tcase_add_test(tc, error_names);
     tcase_add_test(tc, last_error_lifecycle);
     tcase_add_test(tc, messages_name_the_culprit);
+    tcase_add_test(tc, wrapped_messages_stay_intact);
     tcase_add_test(tc, hdf5_errors_never_reach_stderr);
     tcase_add_test(tc, capture_sees_raw_hdf5_errors);
     tcase_add_test(tc, library_keeps_user_hdf5_error_handler);

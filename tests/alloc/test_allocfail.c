@@ -1,0 +1,1758 @@
+/* The allocation-failure loop, SQLite style: for each call of the public
+ * API's serial paths, and for N = 1, 2, ... until the call no longer reaches
+ * an Nth allocation, run it again from the same state with its Nth
+ * allocation failing (once; then the Nth and every later one). Each run
+ * must:
+ *   - return SB_ERR_NOMEM with a message saying so (the same code from
+ *     sb_last_error_code), its output parameters cleared (they are poisoned
+ *     before the call); or return what a clean run returns, with the same
+ *     result, when the failed allocation had a way around;
+ *   - leave the store as it was: every file of the run's folder (no lock
+ *     file left behind), each store read raw with HDF5 (every group,
+ *     dataset, attribute, the rows below each size, every asset's bytes) and
+ *     through a fresh open of the library, equals what the call's setup
+ *     alone leaves (for a close: what was committed before it); a store
+ *     open read-only must not change by a byte;
+ *   - leave its handles usable: in a second pass the call, repeated on the
+ *     same handles with memory enough, gives the clean run's result, and the
+ *     store then equals the clean run's;
+ *   - leak nothing and free nothing twice: once everything is closed, every
+ *     block the library allocated is freed (allocfail.c records each one;
+ *     LeakSanitizer checks the same in the asan build).
+ *
+ * The library is a test-only copy of src/ whose malloc, calloc, realloc,
+ * free, strdup and strndup are allocfail.c's; cJSON's hooks go there too, so
+ * the nodes the library makes count, and so do operator new and delete
+ * (allocfail_new.cpp: the shared-dataset index is C++). HDF5's own
+ * allocations are left alone.
+ *
+ *   test_allocfail [--data DIR] [--dir DIR] [--only TEXT] [--quick] [--stop] [--verbose]
+ * reads the stores Python wrote from --data (tests/data; without it, those
+ * scenarios are skipped), works in a new folder under --dir (default
+ * /dev/shm, else $TMPDIR or /tmp),
+ * prints one line per scenario and the figures recorded in README.md;
+ * --only runs the scenarios whose name contains TEXT, --quick fails each
+ * allocation once and skips the retries, --stop ends at the first failure. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <hdf5.h>
+#include <secbench/storage.h>
+
+#include "allocfail.h"
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PRINTF_LIKE(a, b)
+#endif
+
+/* ---- small tools ---------------------------------------------------------- */
+
+static void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "test_allocfail: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    exit(2);
+}
+
+/* A call of the test's own set-up that must work. */
+#define REQ(expr)                                                                         \
+    do {                                                                                  \
+        int req_rc_ = (expr);                                                             \
+        if (req_rc_ != 0)                                                                 \
+            die("%s:%d: %s returned %s: %s", __FILE__, __LINE__, #expr,                   \
+                sb_error_name(req_rc_), sb_last_error_message());                         \
+    } while (0)
+
+typedef struct text {
+    char *p;
+    size_t len, cap;
+} text;
+
+static void put(text *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void put(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            die("vsnprintf failed");
+        if (t->p && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap <= t->len + (size_t)n)
+            cap *= 2;
+        char *p = realloc(t->p, cap);
+        if (!p)
+            die("out of memory");
+        t->p = p;
+        t->cap = cap;
+    }
+}
+
+static void text_free(text *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *text_str(const text *t) { return t->p ? t->p : ""; }
+
+static uint64_t fnv(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out)
+        die("cannot copy %s to %s: %s", from, to, strerror(errno));
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n)
+            die("cannot write %s", to);
+    fclose(in);
+    if (fclose(out) != 0)
+        die("cannot write %s", to);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Names of the folder's entries, sorted. */
+static size_t list_dir(const char *dir, char names[][256], size_t max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        die("cannot list %s: %s", dir, strerror(errno));
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(names[n++], 256, "%s", e->d_name);
+    }
+    closedir(d);
+    char *ptrs[64];
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = names[i];
+    qsort(ptrs, n, sizeof *ptrs, cmp_str);
+    char sorted[64][256];
+    for (size_t i = 0; i < n; i++)
+        memcpy(sorted[i], ptrs[i], 256);
+    memcpy(names, sorted, n * 256);
+    return n;
+}
+
+static void empty_dir(const char *dir)
+{
+    char names[64][256];
+    size_t n = list_dir(dir, names, 64);
+    for (size_t i = 0; i < n; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (unlink(path) != 0)
+            die("cannot remove %s: %s", path, strerror(errno));
+    }
+}
+
+/* ---- what a store holds ------------------------------------------------------ */
+
+/* An integer attribute (integer or h5py's int8 bool enum); false if absent. */
+static bool attr_int(hid_t obj, const char *name, int64_t *value)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return false;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : H5I_INVALID_HID;
+    bool ok = false;
+    if (t >= 0 && H5Tget_class(t) == H5T_INTEGER) {
+        ok = H5Aread(a, H5T_NATIVE_INT64, value) >= 0;
+    } else if (t >= 0 && H5Tget_class(t) == H5T_ENUM && H5Tget_size(t) == 1) {
+        int8_t v = 0;
+        ok = H5Aread(a, t, &v) >= 0;
+        *value = v;
+    }
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return ok;
+}
+
+static void put_type(text *out, hid_t t)
+{
+    put(out, " class=%d size=%zu", (int)H5Tget_class(t), H5Tget_size(t));
+    if (H5Tget_class(t) == H5T_INTEGER)
+        put(out, " sign=%d", (int)H5Tget_sign(t));
+}
+
+static herr_t raw_attr(hid_t loc, const char *name, const H5A_info_t *info, void *payload)
+{
+    (void)info;
+    text *out = payload;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    put(out, "  @%s", name);
+    put_type(out, t);
+    put(out, " n=%lld", (long long)n);
+    if (H5Tis_variable_str(t) > 0 || H5Tdetect_class(t, H5T_VLEN) > 0) {
+        put(out, " (variable-length)\n");
+    } else {
+        size_t bytes = (size_t)n * H5Tget_size(t);
+        unsigned char *buf = calloc(bytes + 1, 1);
+        if (!buf || H5Aread(a, t, buf) < 0)
+            put(out, " unreadable\n");
+        else
+            put(out, " value=%016" PRIx64 "\n", fnv(buf, bytes));
+        free(buf);
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return 0;
+}
+
+/* A field is a dataset without _sb_is_asset in a group with _sb_is_dataset:
+ * only its rows below the group's _sb_size belong to the store (a failed
+ * write may leave others, which no reader ever sees). */
+static hsize_t rows_that_count(hid_t file, const char *path, hid_t dset, hsize_t rows)
+{
+    int64_t v = 0;
+    if (attr_int(dset, "_sb_is_asset", &v) && v)
+        return rows;
+    char parent[1024];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(parent, sizeof parent, "/");
+    hid_t g = H5Oopen(file, parent, H5P_DEFAULT);
+    if (g < 0)
+        return rows;
+    int64_t is_ds = 0, size = 0;
+    if (attr_int(g, "_sb_is_dataset", &is_ds) && is_ds && attr_int(g, "_sb_size", &size) &&
+        size >= 0 && (hsize_t)size < rows)
+        rows = (hsize_t)size;
+    H5Oclose(g);
+    return rows;
+}
+
+typedef struct raw_walk {
+    hid_t file;
+    text *out;
+} raw_walk;
+
+static herr_t raw_object(hid_t root, const char *name, const H5O_info_t *info, void *payload)
+{
+    raw_walk *w = payload;
+    text *out = w->out;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj < 0) {
+        put(out, "? %s unopenable\n", name);
+        return 0;
+    }
+    if (info->type == H5O_TYPE_DATASET) {
+        hid_t t = H5Dget_type(obj), sp = H5Dget_space(obj);
+        int nd = H5Sget_simple_extent_ndims(sp);
+        hsize_t dims[H5S_MAX_RANK] = {0};
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        put(out, "D %s", name);
+        put_type(out, t);
+        put(out, " dims=");
+        for (int i = 0; i < nd; i++)
+            put(out, "%s%llu", i ? "x" : "", (unsigned long long)dims[i]);
+        size_t row = H5Tget_size(t);
+        for (int i = 1; i < nd; i++)
+            row *= (size_t)dims[i];
+        hsize_t rows = nd > 0 ? rows_that_count(w->file, name, obj, dims[0]) : 1;
+        size_t bytes = (size_t)rows * row;
+        unsigned char *buf = calloc(bytes + 1, 1);
+        herr_t st = -1;
+        if (buf && bytes == 0) {
+            st = 0;
+        } else if (buf && nd > 0) {
+            hsize_t start[H5S_MAX_RANK] = {0}, count[H5S_MAX_RANK];
+            memcpy(count, dims, sizeof dims);
+            count[0] = rows;
+            hid_t fsel = H5Scopy(sp), msel = H5Screate_simple(nd, count, NULL);
+            H5Sselect_hyperslab(fsel, H5S_SELECT_SET, start, NULL, count, NULL);
+            st = H5Dread(obj, t, msel, fsel, H5P_DEFAULT, buf);
+            H5Sclose(fsel);
+            H5Sclose(msel);
+        } else if (buf) {
+            st = H5Dread(obj, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        }
+        if (st < 0)
+            put(out, " rows=%llu unreadable\n", (unsigned long long)rows);
+        else
+            put(out, " rows=%llu data=%016" PRIx64 "\n", (unsigned long long)rows,
+                fnv(buf, bytes));
+        free(buf);
+        H5Sclose(sp);
+        H5Tclose(t);
+    } else {
+        put(out, "%c %s\n", info->type == H5O_TYPE_GROUP ? 'G' : 'O', name);
+    }
+    hsize_t idx = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, raw_attr, out);
+    H5Oclose(obj);
+    return 0;
+}
+
+static void digest_raw(const char *path, text *out)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(fapl, 0, 1);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (f < 0) {
+        put(out, "raw: HDF5 cannot open it\n");
+        return;
+    }
+    raw_walk w = {f, out};
+    H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, raw_object, &w, H5O_INFO_BASIC);
+    H5Fclose(f);
+}
+
+/* What a fresh open of the library reads: datasets, sizes, fields, rows, assets. */
+static void digest_library(const char *path, text *out)
+{
+    sb_store *s = NULL;
+    char **names = NULL;
+    size_t n = 0;
+    int rc = sb_store_open(&s, path, SB_READ, NULL);
+    if (rc == 0)
+        rc = sb_store_dataset_names(&names, &n, s);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sb_dataset *ds = NULL;
+        rc = sb_store_load_dataset(&ds, s, names[i]);
+        if (rc < 0)
+            break;
+        put(out, "lib %s size=%" PRIu64 " capacity=%" PRIu64 " incomplete=%d\n", names[i],
+            sb_dataset_size(ds), sb_dataset_capacity(ds), sb_dataset_is_incomplete(ds));
+        for (size_t k = 0; rc == 0 && k < sb_dataset_nfields(ds); k++) {
+            sb_field_info fi;
+            rc = sb_dataset_field_info(&fi, ds, k);
+            if (rc < 0)
+                break;
+            put(out, "  field %s defined=%d dtype=%d shape=", fi.name, fi.defined, (int)fi.dtype);
+            for (int d = 0; d < fi.row_ndim; d++)
+                put(out, "%s%" PRIu64, d ? "x" : "", fi.row_shape[d]);
+            if (fi.defined && sb_dataset_size(ds) > 0) {
+                sb_array a;
+                const char *field = fi.name;
+                rc = sb_dataset_get(&a, ds, 1, &field);
+                if (rc == 0) {
+                    put(out, " rows=%016" PRIx64,
+                        fnv(a.data, (size_t)(sb_dataset_size(ds) * fi.row_bytes)));
+                    sb_free(a.data);
+                }
+            }
+            put(out, "\n");
+        }
+        char **assets = NULL;
+        size_t na = 0;
+        if (rc == 0)
+            rc = sb_dataset_asset_names(&assets, &na, ds);
+        for (size_t k = 0; rc == 0 && k < na; k++) {
+            void *data = NULL;
+            size_t len = 0;
+            rc = sb_dataset_get_asset_bytes(&data, &len, ds, assets[k]);
+            if (rc == 0)
+                put(out, "  asset %s %zu bytes %016" PRIx64 "\n", assets[k], len, fnv(data, len));
+            sb_free(data);
+        }
+        sb_free(assets);
+        int crc = sb_dataset_close(ds);
+        if (rc == 0)
+            rc = crc;
+    }
+    sb_free(names);
+    if (s) {
+        int crc = sb_store_close(s);
+        if (rc == 0)
+            rc = crc;
+    }
+    if (rc < 0)
+        put(out, "lib: %s: %s\n", sb_error_name(rc), sb_last_error_message());
+}
+
+static void digest_bytes(const char *path, text *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        put(out, "unreadable\n");
+        return;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char buf[65536];
+    size_t n, total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            h ^= buf[i];
+            h *= 1099511628211ULL;
+        }
+        total += n;
+    }
+    fclose(f);
+    put(out, "  %zu bytes %016" PRIx64 "\n", total, h);
+}
+
+/* Every file of the folder; every HDF5 file of it, raw and through the
+ * library, or (bytes) byte for byte. */
+static void digest_dir(const char *dir, bool bytes, text *out)
+{
+    char names[64][256];
+    size_t n = list_dir(dir, names, 64);
+    for (size_t i = 0; i < n; i++) {
+        put(out, "file %s\n", names[i]);
+        size_t len = strlen(names[i]);
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (bytes) {
+            digest_bytes(path, out);
+        } else if (len > 3 && strcmp(names[i] + len - 3, ".h5") == 0) {
+            digest_raw(path, out);
+            digest_library(path, out);
+        }
+    }
+}
+
+/* ---- the base store ----------------------------------------------------------- */
+
+static int8_t base_data[10][16];
+static uint8_t base_pt[10][4];
+static const char json_text[] =
+    "{\"name\":\"aes\",\"n\":3,\"pi\":3.14159,\"big\":18446744073709551615,\"neg\":-12,"
+    "\"flags\":[true,false,null],\"nested\":{\"s\":\"caf\\u00e9 \\\"q\\\"\",\"e\":[],\"o\":{}},"
+    "\"long\":1234567890123456789012345678901234567890123456789012345678901234567890}";
+
+static sb_array wrap(sb_dtype dtype, int ndim, const uint64_t *shape, const void *data)
+{
+    sb_array a;
+    REQ(sb_array_wrap(&a, dtype, ndim, shape, data));
+    return a;
+}
+
+/*   traces      capacity 64, data int8 (16,), plaintext uint8 (4,), 10 rows;
+ *               assets notes (bytes), curve (float64 2x3), meta.json
+ *   aes/keys    nested, capacity 8, key uint8 (2,), 3 rows
+ *   wide        9 int16 fields (more than the 8 a batch keeps on the stack), 2 rows
+ *   empty       fields a, b, never written (known from _sb_fields only)
+ *   slots       x float32 (3,), y uint8, defined up front, no row */
+static void make_base(const char *path)
+{
+    for (int i = 0; i < 10; i++) {
+        for (int j = 0; j < 16; j++)
+            base_data[i][j] = (int8_t)(i * 16 + j - 80);
+        for (int j = 0; j < 4; j++)
+            base_pt[i][j] = (uint8_t)(i * 7 + j);
+    }
+    sb_store *s;
+    sb_dataset *ds;
+    REQ(sb_store_open(&s, path, SB_CREATE_TRUNCATE, NULL));
+
+    const char *tf[] = {"data", "plaintext"};
+    REQ(sb_store_create_dataset(&ds, s, "traces", 64, 2, tf));
+    sb_array cols[2] = {wrap(SB_INT8, 2, (uint64_t[]){10, 16}, base_data),
+                        wrap(SB_UINT8, 2, (uint64_t[]){10, 4}, base_pt)};
+    REQ(sb_dataset_extend(ds, 2, cols));
+    REQ(sb_dataset_add_asset_bytes(ds, "notes", "hello, asset", 12, false));
+    static const double curve[2][3] = {{1, 2, 3}, {4.5, 5.5, 6.5}};
+    sb_array ca = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 3}, curve);
+    REQ(sb_dataset_add_asset_array(ds, "curve", &ca, false));
+    cJSON *doc;
+    REQ(sb_json_parse(&doc, json_text, strlen(json_text)));
+    REQ(sb_dataset_add_json_asset(ds, "meta.json", doc, false));
+    cJSON_Delete(doc);
+    REQ(sb_dataset_close(ds));
+
+    const char *kf[] = {"key"};
+    static const uint8_t keys[3][2] = {{1, 2}, {3, 4}, {5, 6}};
+    REQ(sb_store_create_dataset(&ds, s, "aes/keys", 8, 1, kf));
+    sb_array kc = wrap(SB_UINT8, 2, (uint64_t[]){3, 2}, keys);
+    REQ(sb_dataset_extend(ds, 1, &kc));
+    REQ(sb_dataset_close(ds));
+
+    const char *wf[] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
+    static const int16_t wv[2] = {-1, 1};
+    REQ(sb_store_create_dataset(&ds, s, "wide", 16, 9, wf));
+    sb_array wc[9];
+    for (int i = 0; i < 9; i++)
+        wc[i] = wrap(SB_INT16, 1, (uint64_t[]){2}, wv);
+    REQ(sb_dataset_extend(ds, 9, wc));
+    REQ(sb_dataset_add_asset_bytes(ds, "w", "w", 1, false));
+    REQ(sb_dataset_close(ds));
+
+    const char *ef[] = {"a", "b"};
+    REQ(sb_store_create_dataset(&ds, s, "empty", 4, 2, ef));
+    REQ(sb_dataset_close(ds));
+
+    const char *sf[] = {"x", "y"};
+    REQ(sb_store_create_dataset(&ds, s, "slots", 8, 2, sf));
+    REQ(sb_dataset_define_field(ds, "x", SB_FLOAT32, 1, (uint64_t[]){3}));
+    REQ(sb_dataset_define_field(ds, "y", SB_UINT8, 0, NULL));
+    REQ(sb_dataset_close(ds));
+    REQ(sb_store_close(s));
+}
+
+/* ---- scenarios ------------------------------------------------------------------ */
+
+/* What a scenario's call hands back (checked cleared on failure). */
+enum {
+    OUT_STORE = 1 << 0, /* ctx.s */
+    OUT_DS = 1 << 1,    /* ctx.out */
+    OUT_NAMES = 1 << 2, /* ctx.names, ctx.count */
+    OUT_FLAG = 1 << 3,  /* ctx.flag */
+    OUT_BYTES = 1 << 4, /* ctx.bytes, ctx.len */
+    OUT_ARRAY = 1 << 5, /* ctx.arr */
+    OUT_GET = 1 << 6,   /* ctx.got[0..1] */
+    OUT_JSON = 1 << 7,  /* ctx.json */
+    OUT_TEXT = 1 << 8,  /* ctx.text */
+    OUT_NODE = 1 << 9,  /* ctx.json, from a constructor that returns NULL on failure */
+    OUT_SHARED = 1 << 10, /* ctx.shared, ctx.nshared */
+};
+
+enum {
+    NO_FILE = 1 << 0,     /* the run starts from an empty folder */
+    PY_DTYPES = 1 << 4,   /* store.h5 is tests/data/python-secbench/dtypes.h5 (not the base) */
+    PY_ASSETS = 1 << 5,   /* ... assets.h5 */
+    PY_LAYOUT = 1 << 6,   /* ... layout.h5 */
+    REFERENCE = 1 << 7,   /* ... tests/data/secbench-reference.h5 */
+    ONCE_ONLY = 1 << 8,   /* a long walk: its allocations fail one at a time only */
+    READS = 1 << 9,       /* the store is open read-only: not a byte of it may change */
+    NO_RETRY = 1 << 1,    /* the call frees its handle (close): nothing to retry on */
+    BEFORE_DISK = 1 << 2, /* "as it was" = the files before the setup (a close) */
+    NO_ERROR = 1 << 3,    /* the call reports failure by a NULL result, no error code */
+};
+
+typedef struct ctx {
+    const char *dir;
+    char path[512], path2[512];
+    sb_store *s, *s2;
+    sb_dataset *ds, *ds2, *out;
+    char **names;
+    size_t count;
+    bool flag;
+    void *bytes;
+    size_t len;
+    sb_array arr;
+    sb_array got[2];
+    cJSON *json;
+    cJSON *input;
+    char *str;
+    int visits;
+    unsigned char buf[1024];
+    text log; /* what a call made of several calls met */
+    char index[600]; /* a shared-dataset index (shared_files) */
+    sb_shared_dataset *shared;
+    size_t nshared;
+} ctx;
+
+typedef struct scenario {
+    const char *name;
+    const char *api; /* the public calls it covers, space-separated */
+    unsigned flags;
+    unsigned outputs;
+    void (*setup)(ctx *);
+    int (*op)(ctx *);
+} scenario;
+
+static int8_t new_data[3][16];
+static uint8_t new_pt[3][4];
+
+static sb_array traces_cols[2];
+static void init_rows(void)
+{
+    for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 16; j++)
+            new_data[i][j] = (int8_t)(100 - i - j);
+        for (int j = 0; j < 4; j++)
+            new_pt[i][j] = (uint8_t)(200 + i + j);
+    }
+    traces_cols[0] = wrap(SB_INT8, 2, (uint64_t[]){3, 16}, new_data);
+    traces_cols[1] = wrap(SB_UINT8, 2, (uint64_t[]){3, 4}, new_pt);
+}
+
+static sb_array traces_row[2];
+static sb_array wide_cols[9], wide_row[9], empty_cols[2], empty_row[2], slot_cols[2];
+static const int16_t wide_values[3] = {7, 8, 9};
+static const float slot_x[2][3] = {{1.5f, 2.5f, 3.5f}, {4.5f, 5.5f, 6.5f}};
+static const uint8_t slot_y[2] = {11, 12};
+static const uint32_t empty_a[2] = {0xdeadbeef, 42};
+static const double empty_b[2][2] = {{0.25, 0.5}, {0.75, 1.0}};
+
+static void init_arrays(void)
+{
+    init_rows();
+    traces_row[0] = wrap(SB_INT8, 1, (uint64_t[]){16}, new_data[0]);
+    traces_row[1] = wrap(SB_UINT8, 1, (uint64_t[]){4}, new_pt[0]);
+    for (int i = 0; i < 9; i++) {
+        wide_cols[i] = wrap(SB_INT16, 1, (uint64_t[]){3}, wide_values);
+        wide_row[i] = wrap(SB_INT16, 0, NULL, &wide_values[i % 3]);
+    }
+    empty_cols[0] = wrap(SB_UINT32, 1, (uint64_t[]){2}, empty_a);
+    empty_cols[1] = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 2}, empty_b);
+    empty_row[0] = wrap(SB_UINT32, 0, NULL, &empty_a[0]);
+    empty_row[1] = wrap(SB_FLOAT64, 1, (uint64_t[]){2}, empty_b[0]);
+    slot_cols[0] = wrap(SB_FLOAT32, 2, (uint64_t[]){2, 3}, slot_x);
+    slot_cols[1] = wrap(SB_UINT8, 1, (uint64_t[]){2}, slot_y);
+}
+
+/* -- setups -- */
+
+static void open_rw(ctx *c) { REQ(sb_store_open(&c->s, c->path, SB_READ_WRITE, NULL)); }
+static void open_ro(ctx *c) { REQ(sb_store_open(&c->s, c->path, SB_READ, NULL)); }
+static void load(ctx *c, sb_dataset **ds, const char *name)
+{
+    REQ(sb_store_load_dataset(ds, c->s, name));
+}
+static void rw_traces(ctx *c)
+{
+    open_rw(c);
+    load(c, &c->ds, "traces");
+}
+static void ro_traces(ctx *c)
+{
+    open_ro(c);
+    load(c, &c->ds, "traces");
+}
+static void rw_wide(ctx *c)
+{
+    open_rw(c);
+    load(c, &c->ds, "wide");
+}
+static void rw_empty(ctx *c)
+{
+    open_rw(c);
+    load(c, &c->ds, "empty");
+}
+static void rw_slots(ctx *c)
+{
+    open_rw(c);
+    load(c, &c->ds, "slots");
+}
+static void rw_traces_writethrough(ctx *c)
+{
+    rw_traces(c);
+    REQ(sb_dataset_set_append_buffer(c->ds, 0));
+}
+static void rw_wide_writethrough(ctx *c)
+{
+    rw_wide(c);
+    REQ(sb_dataset_set_append_buffer(c->ds, 0));
+}
+static void rw_traces_buffered(ctx *c)
+{
+    rw_traces(c);
+    REQ(sb_dataset_append(c->ds, 2, traces_row));
+}
+/* Rows waiting in the append buffers of two datasets, one of 9 fields. */
+static void rw_pending(ctx *c)
+{
+    rw_traces_buffered(c);
+    load(c, &c->ds2, "wide");
+    REQ(sb_dataset_append(c->ds2, 9, wide_row));
+    REQ(sb_dataset_append(c->ds2, 9, wide_row));
+}
+static void rw_wide_pending(ctx *c)
+{
+    rw_wide(c);
+    REQ(sb_dataset_append(c->ds, 9, wide_row));
+}
+static void rw_slots_written(ctx *c)
+{
+    rw_slots(c);
+    REQ(sb_dataset_write_at(c->ds, 0, 2, slot_cols));
+}
+static void json_input(ctx *c) { REQ(sb_json_parse(&c->input, json_text, strlen(json_text))); }
+static void rw_traces_json(ctx *c)
+{
+    rw_traces(c);
+    json_input(c);
+}
+static void ro_wide(ctx *c)
+{
+    open_ro(c);
+    load(c, &c->ds, "wide");
+}
+/* Source opened read-only, destination a new store. */
+static void export_stores(ctx *c)
+{
+    open_ro(c);
+    REQ(sb_store_open(&c->s2, c->path2, SB_CREATE_TRUNCATE, NULL));
+}
+static void export_pending(ctx *c)
+{
+    rw_pending(c);
+    REQ(sb_store_open(&c->s2, c->path2, SB_CREATE_TRUNCATE, NULL));
+}
+
+/* -- calls -- */
+
+static int op_options_init(ctx *c)
+{
+    sb_store_options o;
+    (void)c;
+    return sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
+}
+static int open_with(ctx *c, sb_open_mode mode)
+{
+    sb_store_options o;
+    REQ(sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION));
+    return sb_store_open(&c->s, c->path, mode, &o);
+}
+static int op_open_r(ctx *c) { return open_with(c, SB_READ); }
+static int op_open_rplus(ctx *c) { return open_with(c, SB_READ_WRITE); }
+static int op_open_w(ctx *c) { return open_with(c, SB_CREATE_TRUNCATE); }
+static int op_open_wminus(ctx *c) { return open_with(c, SB_CREATE); }
+static int op_open_a(ctx *c) { return open_with(c, SB_READ_WRITE_CREATE); }
+static int op_open_r_default(ctx *c) { return sb_store_open(&c->s, c->path, SB_READ, NULL); }
+static int op_temporary(ctx *c) { return sb_store_temporary(&c->s, "scratch"); }
+static int op_store_close(ctx *c)
+{
+    int rc = sb_store_close(c->s);
+    c->s = NULL; /* freed even on failure */
+    return rc;
+}
+static int op_dataset_close(ctx *c)
+{
+    int rc = sb_dataset_close(c->ds);
+    c->ds = NULL;
+    return rc;
+}
+static int op_create(ctx *c)
+{
+    const char *f[] = {"u", "v"};
+    return sb_store_create_dataset(&c->out, c->s, "fresh", 10, 2, f);
+}
+static int op_create_nested(ctx *c)
+{
+    const char *f[] = {"u"};
+    return sb_store_create_dataset(&c->out, c->s, "new/deeper/fresh", 10, 1, f);
+}
+static int op_create_wide(ctx *c)
+{
+    const char *f[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"};
+    return sb_store_create_dataset(&c->out, c->s, "fresh_wide", 5, 10, f);
+}
+static int op_create_existing(ctx *c)
+{
+    const char *f[] = {"u"};
+    return sb_store_create_dataset(&c->out, c->s, "traces", 10, 1, f);
+}
+static int op_load_traces(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "traces"); }
+static int op_load_nested(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "aes/keys"); }
+static int op_load_wide(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "wide"); }
+static int op_load_empty(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "empty"); }
+static int op_load_missing(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "nothing/here"); }
+static int op_names(ctx *c) { return sb_store_dataset_names(&c->names, &c->count, c->s); }
+static int count_visit(const sb_dataset_info *info, void *payload)
+{
+    ctx *c = payload;
+    c->visits++;
+    c->len += (size_t)info->size;
+    return 0;
+}
+static int op_foreach(ctx *c) { return sb_store_foreach_dataset(c->s, count_visit, c); }
+static int op_has(ctx *c) { return sb_store_has_dataset(&c->flag, c->s, "aes/keys"); }
+static int op_has_missing(ctx *c) { return sb_store_has_dataset(&c->flag, c->s, "aes/nothing"); }
+static int op_remove(ctx *c) { return sb_store_remove_dataset(c->s, "aes/keys"); }
+static int op_remove_missing(ctx *c) { return sb_store_remove_dataset(c->s, "nothing"); }
+static int op_store_flush(ctx *c) { return sb_store_flush(c->s); }
+static int op_export(ctx *c) { return sb_store_export_dataset(c->s, "traces", c->s2, NULL); }
+static int op_export_wide(ctx *c)
+{
+    sb_export_options o;
+    REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
+    o.chunk_size = 1;
+    o.shrink = false;
+    return sb_store_export_dataset(c->s, "wide", c->s2, &o);
+}
+static int op_export_nested(ctx *c)
+{
+    sb_export_options o;
+    REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
+    o.new_name = "copies/of/keys";
+    return sb_store_export_dataset(c->s, "aes/keys", c->s2, &o);
+}
+static int op_export_within(ctx *c)
+{
+    sb_export_options o;
+    REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
+    o.new_name = "traces_copy";
+    o.chunk_size = 4;
+    return sb_store_export_dataset(c->s, "traces", c->s, &o);
+}
+static int op_extend_traces(ctx *c) { return sb_dataset_extend(c->ds, 2, traces_cols); }
+static int op_extend_wide(ctx *c) { return sb_dataset_extend(c->ds, 9, wide_cols); }
+static int op_extend_empty(ctx *c) { return sb_dataset_extend(c->ds, 2, empty_cols); }
+static int op_append_traces(ctx *c) { return sb_dataset_append(c->ds, 2, traces_row); }
+static int op_append_wide(ctx *c) { return sb_dataset_append(c->ds, 9, wide_row); }
+static int op_append_empty(ctx *c) { return sb_dataset_append(c->ds, 2, empty_row); }
+static int op_write_at(ctx *c) { return sb_dataset_write_at(c->ds, 3, 2, slot_cols); }
+static int op_commit_size(ctx *c) { return sb_dataset_commit_size(c->ds, 2); }
+static int op_read(ctx *c) { return sb_dataset_read(c->buf, c->ds, "data", 2, 5); }
+static int op_read_buffered(ctx *c) { return sb_dataset_read(c->buf, c->ds, "plaintext", 8, 3); }
+static int op_read_all(ctx *c) { return sb_dataset_read_all(c->buf, c->ds, "plaintext", 0, 10); }
+static int op_get(ctx *c)
+{
+    const char *f[] = {"plaintext", "data"};
+    return sb_dataset_get(c->got, c->ds, 2, f);
+}
+static int op_reset(ctx *c) { return sb_dataset_reset(c->ds); }
+static int op_dataset_flush(ctx *c) { return sb_dataset_flush(c->ds); }
+static int op_define(ctx *c)
+{
+    return sb_dataset_define_field(c->ds, "b", SB_COMPLEX64, 2, (uint64_t[]){2, 3});
+}
+static int op_set_buffer(ctx *c) { return sb_dataset_set_append_buffer(c->ds, 64); }
+static int op_set_incomplete(ctx *c) { return sb_dataset_set_incomplete(c->ds, true); }
+static int op_field_index(ctx *c)
+{
+    size_t i;
+    sb_field_info fi;
+    int rc = sb_dataset_field_index(&i, c->ds, "plaintext");
+    return rc < 0 ? rc : sb_dataset_field_info(&fi, c->ds, i);
+}
+static int op_add_bytes(ctx *c) { return sb_dataset_add_asset_bytes(c->ds, "blob", "abc", 3, false); }
+static int op_replace_bytes(ctx *c)
+{
+    return sb_dataset_add_asset_bytes(c->ds, "notes", "replaced", 8, true);
+}
+static int op_add_bytes_existing(ctx *c)
+{
+    return sb_dataset_add_asset_bytes(c->ds, "notes", "x", 1, false);
+}
+static int op_add_array(ctx *c)
+{
+    static const uint16_t v[4] = {1, 2, 3, 4};
+    sb_array a = wrap(SB_UINT16, 2, (uint64_t[]){2, 2}, v);
+    return sb_dataset_add_asset_array(c->ds, "grid", &a, false);
+}
+static int op_add_json(ctx *c) { return sb_dataset_add_json_asset(c->ds, "copy.json", c->input, false); }
+static int op_replace_json(ctx *c)
+{
+    return sb_dataset_add_json_asset(c->ds, "meta.json", c->input, true);
+}
+static int op_asset_names(ctx *c) { return sb_dataset_asset_names(&c->names, &c->count, c->ds); }
+static int op_asset_info(ctx *c) { return sb_dataset_asset_info(&c->arr, c->ds, "curve"); }
+static int op_asset_bytes(ctx *c) { return sb_dataset_get_asset_bytes(&c->bytes, &c->len, c->ds, "notes"); }
+static int op_asset_array(ctx *c) { return sb_dataset_get_asset_array(&c->arr, c->ds, "curve"); }
+static int op_asset_missing(ctx *c)
+{
+    return sb_dataset_get_asset_bytes(&c->bytes, &c->len, c->ds, "nothing");
+}
+static int op_get_json(ctx *c) { return sb_dataset_get_json_asset(&c->json, c->ds, "meta.json"); }
+static void ro_traces_json(ctx *c)
+{
+    ro_traces(c);
+    json_input(c);
+}
+/* Every getter and helper of the API: none of them may allocate. */
+static int op_getters(ctx *c)
+{
+    text *l = &c->log;
+    sb_open_mode mode = SB_READ;
+    sb_dtype dt = SB_UINT8;
+    sb_array a;
+    memset(&a, 0, sizeof a);
+    sb_write_report wr;
+    uint64_t u = 0;
+    int64_t i = 0;
+    int rc = sb_open_mode_parse(&mode, "r+");
+    if (rc == 0)
+        rc = sb_dtype_parse(&dt, "S8");
+    if (rc == 0)
+        rc = sb_array_wrap(&a, dt, 1, (uint64_t[]){3}, c->buf);
+    if (rc == 0)
+        rc = sb_json_get_u64(&u, cJSON_GetObjectItemCaseSensitive(c->input, "big"));
+    if (rc == 0)
+        rc = sb_json_get_i64(&i, cJSON_GetObjectItemCaseSensitive(c->input, "neg"));
+    sb_dataset_last_write(&wr, c->ds);
+    put(l, "%s %s %s %s %d %s\n", sb_version(), sb_hdf5_version(), sb_error_name(SB_ERR_FULL),
+        sb_open_mode_string(mode), sb_dtype_valid(dt), sb_dtype_name(dt));
+    put(l, "%d %zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 "\n", sb_dtype_is_bytes(dt),
+        sb_dtype_size(dt), sb_array_count(&a), sb_array_nbytes(&a), u, i);
+    put(l, "%s %s %d %d %d %d\n", sb_store_path(c->s), sb_open_mode_string(sb_store_mode(c->s)),
+        sb_store_is_parallel(c->s), sb_store_is_temporary(c->s), sb_store_rank(c->s),
+        sb_store_nranks(c->s));
+    put(l, "%s %" PRIu64 " %" PRIu64 " %zu %s %d %d %" PRIu64 " %d %d\n", sb_dataset_name(c->ds),
+        sb_dataset_size(c->ds), sb_dataset_capacity(c->ds), sb_dataset_nfields(c->ds),
+        sb_dataset_field(c->ds, 1), sb_dataset_is_incomplete(c->ds),
+        sb_dataset_found_by_walk(c->ds), sb_dataset_pending_rows(c->ds),
+        sb_dataset_store(c->ds) == c->s, wr.valid);
+    sb_free(NULL);
+    int code = sb_last_error_code();
+    put(l, "%d [%s]\n", code, sb_last_error_message());
+    sb_clear_error();
+    return rc;
+}
+/* A shared-dataset index beside the store (Python's shared_datasets):
+ * quoted and plain IDs, a description file with CRLF line ends. */
+static void shared_files(ctx *c)
+{
+    char desc[700];
+    snprintf(c->index, sizeof c->index, "%s/index.toml", c->dir);
+    snprintf(desc, sizeof desc, "%s/aes_hw.md", c->dir);
+    FILE *f = fopen(c->index, "w");
+    if (!f)
+        die("cannot write %s", c->index);
+    fprintf(f, "# shared datasets\n[datasets.aes_hw]\nname = \"AES on the board\"\n"
+               "path = \"%s\"\ndescription_file = \"aes_hw.md\"\nextra = 3\n\n"
+               "[datasets.\"quoted.id\"]\npath = \"%s\"\n", c->path, c->path);
+    fclose(f);
+    f = fopen(desc, "w");
+    if (!f)
+        die("cannot write %s", desc);
+    fputs("AES-128 on the STM32 board.\r\nKey fixed, plaintexts random.\r\n", f);
+    fclose(f);
+}
+static int op_shared_list(ctx *c) { return sb_shared_datasets(&c->shared, &c->nshared, c->index, true); }
+static int op_shared_lookup(ctx *c)
+{
+    c->nshared = 0;
+    int rc = sb_shared_dataset_lookup(&c->shared, "quoted.id", c->index, true);
+    if (rc == 0)
+        c->nshared = 1;
+    return rc;
+}
+static int op_open_shared(ctx *c)
+{
+    return sb_store_open_shared(&c->s, "aes_hw", SB_READ, NULL, c->index);
+}
+static int op_json_parse(ctx *c) { return sb_json_parse(&c->json, json_text, strlen(json_text)); }
+static int op_json_parse_bad(ctx *c)
+{
+    static const char bad[] = "{\"a\":[1,2,{\"b\":true}],\"c\":nul}";
+    return sb_json_parse(&c->json, bad, strlen(bad));
+}
+static int op_json_print(ctx *c) { return sb_json_print(&c->str, c->input); }
+static int op_json_u64(ctx *c)
+{
+    c->json = sb_json_number_u64(UINT64_MAX);
+    return c->json ? 0 : SB_ERR_NOMEM;
+}
+static int op_json_i64(ctx *c)
+{
+    c->json = sb_json_number_i64(INT64_MIN);
+    return c->json ? 0 : SB_ERR_NOMEM;
+}
+
+/* Everything a reader does with a store: list, walk, load every dataset,
+ * read every field and every asset (bytes, array, JSON). Errors the store
+ * itself causes (a dtype the library cannot read) are logged and the walk
+ * goes on; out of memory ends it. */
+static int keep_going(ctx *c, const char *what, const char *name, int rc)
+{
+    if (rc < 0)
+        put(&c->log, "%s %s: %s\n", what, name, sb_error_name(rc));
+    return rc == SB_ERR_NOMEM ? rc : 0;
+}
+
+static int read_dataset(ctx *c, sb_dataset *ds)
+{
+    int rc = 0;
+    put(&c->log, "%s size=%" PRIu64 "\n", sb_dataset_name(ds), sb_dataset_size(ds));
+    for (size_t k = 0; rc == 0 && k < sb_dataset_nfields(ds); k++) {
+        sb_field_info fi;
+        rc = sb_dataset_field_info(&fi, ds, k);
+        if (rc < 0 || !fi.defined || !sb_dataset_size(ds))
+            continue;
+        sb_array a;
+        rc = sb_dataset_get(&a, ds, 1, &fi.name);
+        if (rc == 0) {
+            put(&c->log, "  %s %016" PRIx64 "\n", fi.name,
+                fnv(a.data, (size_t)(sb_dataset_size(ds) * fi.row_bytes)));
+            sb_free(a.data);
+        }
+        rc = keep_going(c, "get", fi.name, rc);
+    }
+    char **assets = NULL;
+    size_t na = 0;
+    if (rc == 0)
+        rc = keep_going(c, "asset_names", sb_dataset_name(ds),
+                        sb_dataset_asset_names(&assets, &na, ds));
+    for (size_t k = 0; rc == 0 && k < na; k++) {
+        void *data = NULL;
+        size_t len = 0;
+        int r = sb_dataset_get_asset_bytes(&data, &len, ds, assets[k]);
+        if (r == 0)
+            put(&c->log, "  asset %s %zu %016" PRIx64 "\n", assets[k], len, fnv(data, len));
+        sb_free(data);
+        rc = keep_going(c, "asset bytes", assets[k], r);
+        sb_array a;
+        if (rc == 0) {
+            r = sb_dataset_get_asset_array(&a, ds, assets[k]);
+            if (r == 0)
+                sb_free(a.data);
+            rc = keep_going(c, "asset array", assets[k], r);
+        }
+        cJSON *doc = NULL;
+        if (rc == 0 && strstr(assets[k], ".json")) {
+            r = sb_dataset_get_json_asset(&doc, ds, assets[k]);
+            cJSON_Delete(doc);
+            rc = keep_going(c, "json asset", assets[k], r);
+        }
+    }
+    sb_free(assets);
+    return rc;
+}
+
+static int visit_load(const sb_dataset_info *info, void *payload)
+{
+    ctx *c = payload;
+    sb_dataset *ds = NULL;
+    int rc = sb_store_load_dataset(&ds, c->s, info->name);
+    if (rc == 0)
+        rc = read_dataset(c, ds);
+    else
+        rc = keep_going(c, "load", info->name, rc);
+    if (ds) {
+        int r = sb_dataset_close(ds);
+        if (rc == 0)
+            rc = keep_going(c, "close", info->name, r);
+    }
+    return rc;
+}
+
+static int op_read_everything(ctx *c)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int rc = sb_store_dataset_names(&names, &n, c->s);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        put(&c->log, "%s\n", names[i]);
+    sb_free(names);
+    if (rc == 0)
+        rc = sb_store_foreach_dataset(c->s, visit_load, c);
+    return rc;
+}
+
+static int op_export_matrix(ctx *c) { return sb_store_export_dataset(c->s, "matrix", c->s2, NULL); }
+static int op_export_with_assets(ctx *c)
+{
+    return sb_store_export_dataset(c->s, "with_assets", c->s2, NULL);
+}
+
+static const scenario scenarios[] = {
+    {"options_init", "sb_store_options_init", NO_FILE, 0, NULL, op_options_init},
+    {"open r", "sb_store_open", READS, OUT_STORE, NULL, op_open_r},
+    {"open r (no options)", "sb_store_open", READS, OUT_STORE, NULL, op_open_r_default},
+    {"open r+", "sb_store_open", 0, OUT_STORE, NULL, op_open_rplus},
+    {"open w (truncates)", "sb_store_open", 0, OUT_STORE, NULL, op_open_w},
+    {"open w- (new file)", "sb_store_open", NO_FILE, OUT_STORE, NULL, op_open_wminus},
+    {"open w- (exists)", "sb_store_open", 0, OUT_STORE, NULL, op_open_wminus},
+    {"open a (exists)", "sb_store_open", 0, OUT_STORE, NULL, op_open_a},
+    {"open a (new file)", "sb_store_open", NO_FILE, OUT_STORE, NULL, op_open_a},
+    {"open r (missing)", "sb_store_open", NO_FILE, OUT_STORE, NULL, op_open_r},
+    {"temporary", "sb_store_temporary", NO_FILE, OUT_STORE, NULL, op_temporary},
+    {"store close", "sb_store_close", NO_RETRY, 0, rw_traces, op_store_close},
+    {"store close (rows pending)", "sb_store_close", NO_RETRY | BEFORE_DISK, 0, rw_pending,
+     op_store_close},
+    {"dataset close (rows pending)", "sb_dataset_close", NO_RETRY | BEFORE_DISK, 0,
+     rw_wide_pending, op_dataset_close},
+    {"create", "sb_store_create_dataset", 0, OUT_DS, open_rw, op_create},
+    {"create nested", "sb_store_create_dataset", 0, OUT_DS, open_rw, op_create_nested},
+    {"create 10 fields", "sb_store_create_dataset", 0, OUT_DS, open_rw, op_create_wide},
+    {"create existing", "sb_store_create_dataset", 0, OUT_DS, open_rw, op_create_existing},
+    {"load", "sb_store_load_dataset", READS, OUT_DS, open_ro, op_load_traces},
+    {"load nested", "sb_store_load_dataset", READS, OUT_DS, open_ro, op_load_nested},
+    {"load 9 fields", "sb_store_load_dataset", READS, OUT_DS, open_ro, op_load_wide},
+    {"load unwritten", "sb_store_load_dataset", READS, OUT_DS, open_ro, op_load_empty},
+    {"load missing", "sb_store_load_dataset", READS, OUT_DS, open_ro, op_load_missing},
+    {"dataset_names", "sb_store_dataset_names", READS, OUT_NAMES, open_ro, op_names},
+    {"foreach", "sb_store_foreach_dataset", READS, 0, open_ro, op_foreach},
+    {"has", "sb_store_has_dataset", READS, OUT_FLAG, open_ro, op_has},
+    {"has missing", "sb_store_has_dataset", READS, OUT_FLAG, open_ro, op_has_missing},
+    {"remove", "sb_store_remove_dataset", 0, 0, open_rw, op_remove},
+    {"remove missing", "sb_store_remove_dataset", 0, 0, open_rw, op_remove_missing},
+    {"store flush (rows pending)", "sb_store_flush", 0, 0, rw_pending, op_store_flush},
+    {"export", "sb_store_export_dataset sb_export_options_init", 0, 0, export_stores, op_export},
+    {"export 9 fields, chunks of 1", "sb_store_export_dataset", 0, 0, export_stores,
+     op_export_wide},
+    {"export nested new name", "sb_store_export_dataset", 0, 0, export_stores, op_export_nested},
+    {"export within (rows pending)", "sb_store_export_dataset", 0, 0, rw_pending,
+     op_export_within},
+    {"export (rows pending)", "sb_store_export_dataset", 0, 0, export_pending, op_export},
+    {"extend", "sb_dataset_extend", 0, 0, rw_traces, op_extend_traces},
+    {"extend 9 fields", "sb_dataset_extend", 0, 0, rw_wide, op_extend_wide},
+    {"extend first rows", "sb_dataset_extend", 0, 0, rw_empty, op_extend_empty},
+    {"append (buffer)", "sb_dataset_append", 0, 0, rw_traces, op_append_traces},
+    {"append (buffer) 9 fields", "sb_dataset_append", 0, 0, rw_wide, op_append_wide},
+    {"append (buffer) first row", "sb_dataset_append", 0, 0, rw_empty, op_append_empty},
+    {"append (buffered already)", "sb_dataset_append", 0, 0, rw_traces_buffered,
+     op_append_traces},
+    {"append write-through", "sb_dataset_append sb_dataset_set_append_buffer", 0, 0,
+     rw_traces_writethrough, op_append_traces},
+    {"append write-through 9 fields", "sb_dataset_append", 0, 0, rw_wide_writethrough,
+     op_append_wide},
+    {"write_at", "sb_dataset_write_at", 0, 0, rw_slots, op_write_at},
+    {"commit_size", "sb_dataset_commit_size", 0, 0, rw_slots_written, op_commit_size},
+    {"read", "sb_dataset_read", READS, 0, ro_traces, op_read},
+    {"read (buffered rows)", "sb_dataset_read", 0, 0, rw_traces_buffered, op_read_buffered},
+    {"read_all", "sb_dataset_read_all", READS, 0, ro_traces, op_read_all},
+    {"get", "sb_dataset_get", READS, OUT_GET, ro_traces, op_get},
+    {"reset", "sb_dataset_reset", 0, 0, rw_traces, op_reset},
+    {"reset (rows pending)", "sb_dataset_reset", 0, 0, rw_traces_buffered, op_reset},
+    {"dataset flush (rows pending)", "sb_dataset_flush", 0, 0, rw_wide_pending,
+     op_dataset_flush},
+    {"define_field", "sb_dataset_define_field", 0, 0, rw_empty, op_define},
+    {"set_append_buffer (rows pending)", "sb_dataset_set_append_buffer", 0, 0, rw_wide_pending,
+     op_set_buffer},
+    {"set_incomplete", "sb_dataset_set_incomplete", 0, 0, rw_traces, op_set_incomplete},
+    {"field_index/field_info", "sb_dataset_field_index sb_dataset_field_info", READS, 0, ro_traces,
+     op_field_index},
+    {"add_asset_bytes", "sb_dataset_add_asset_bytes", 0, 0, rw_traces, op_add_bytes},
+    {"add_asset_bytes replace", "sb_dataset_add_asset_bytes", 0, 0, rw_traces, op_replace_bytes},
+    {"add_asset_bytes existing", "sb_dataset_add_asset_bytes", 0, 0, rw_traces,
+     op_add_bytes_existing},
+    {"add_asset_array", "sb_dataset_add_asset_array", 0, 0, rw_traces, op_add_array},
+    {"add_json_asset", "sb_dataset_add_json_asset", 0, 0, rw_traces_json, op_add_json},
+    {"add_json_asset replace", "sb_dataset_add_json_asset", 0, 0, rw_traces_json,
+     op_replace_json},
+    {"asset_names", "sb_dataset_asset_names", READS, OUT_NAMES, ro_traces, op_asset_names},
+    {"asset_names 9 fields", "sb_dataset_asset_names", READS, OUT_NAMES, ro_wide, op_asset_names},
+    {"asset_info", "sb_dataset_asset_info", READS, OUT_ARRAY, ro_traces, op_asset_info},
+    {"get_asset_bytes", "sb_dataset_get_asset_bytes", READS, OUT_BYTES, ro_traces, op_asset_bytes},
+    {"get_asset_bytes missing", "sb_dataset_get_asset_bytes", READS, OUT_BYTES, ro_traces,
+     op_asset_missing},
+    {"get_asset_array", "sb_dataset_get_asset_array", READS, OUT_ARRAY, ro_traces, op_asset_array},
+    {"get_json_asset", "sb_dataset_get_json_asset", READS, OUT_JSON, ro_traces, op_get_json},
+    {"getters and helpers",
+     "sb_version sb_hdf5_version sb_error_name sb_last_error_code sb_last_error_message "
+     "sb_clear_error sb_open_mode_parse sb_open_mode_string sb_dtype_parse sb_dtype_valid "
+     "sb_dtype_is_bytes sb_dtype_size sb_dtype_name sb_array_wrap sb_array_count "
+     "sb_array_nbytes sb_json_get_u64 sb_json_get_i64 sb_free sb_store_path sb_store_mode "
+     "sb_store_is_parallel sb_store_is_temporary sb_store_rank sb_store_nranks sb_dataset_name "
+     "sb_dataset_size sb_dataset_capacity sb_dataset_nfields sb_dataset_field "
+     "sb_dataset_is_incomplete sb_dataset_found_by_walk sb_dataset_pending_rows "
+     "sb_dataset_store sb_dataset_last_write",
+     READS, 0, ro_traces_json, op_getters},
+    {"shared_datasets", "sb_shared_datasets", READS, OUT_SHARED, shared_files, op_shared_list},
+    {"shared_dataset_lookup", "sb_shared_dataset_lookup", READS, OUT_SHARED, shared_files,
+     op_shared_lookup},
+    {"open_shared", "sb_store_open_shared", READS, OUT_STORE, shared_files, op_open_shared},
+    {"json_parse", "sb_json_parse", NO_FILE, OUT_JSON, NULL, op_json_parse},
+    {"json_parse (syntax error)", "sb_json_parse", NO_FILE, OUT_JSON, NULL, op_json_parse_bad},
+    {"json_print", "sb_json_print", NO_FILE, OUT_TEXT, json_input, op_json_print},
+    {"json_number_u64", "sb_json_number_u64", NO_FILE | NO_ERROR, OUT_NODE, NULL, op_json_u64},
+    {"json_number_i64", "sb_json_number_i64", NO_FILE | NO_ERROR, OUT_NODE, NULL, op_json_i64},
+    /* Stores Python secbench and h5py wrote (tests/data): every dtype, every
+     * kind of asset, the layouts Python leaves. */
+    {"python dtypes.h5: read everything", "", PY_DTYPES | ONCE_ONLY | READS, 0, open_ro,
+     op_read_everything},
+    {"python assets.h5: read everything", "", PY_ASSETS | ONCE_ONLY | READS, 0, open_ro,
+     op_read_everything},
+    {"python layout.h5: read everything", "", PY_LAYOUT | ONCE_ONLY | READS, 0, open_ro,
+     op_read_everything},
+    {"reference: read everything", "", REFERENCE | ONCE_ONLY | READS, 0, open_ro,
+     op_read_everything},
+    {"python dtypes.h5: export matrix", "", PY_DTYPES | ONCE_ONLY, 0, export_stores, op_export_matrix},
+    {"python assets.h5: export with_assets", "", PY_ASSETS | ONCE_ONLY, 0, export_stores,
+     op_export_with_assets},
+};
+#define NSCENARIOS (sizeof scenarios / sizeof scenarios[0])
+
+/* ---- one run ------------------------------------------------------------------- */
+
+static char poison_target;
+#define POISON ((void *)&poison_target)
+
+static void poison(ctx *c, unsigned outputs)
+{
+    if (outputs & OUT_STORE)
+        c->s = POISON;
+    if (outputs & OUT_DS)
+        c->out = POISON;
+    if (outputs & OUT_NAMES) {
+        c->names = POISON;
+        c->count = 777;
+    }
+    if (outputs & OUT_FLAG)
+        c->flag = true;
+    if (outputs & OUT_BYTES) {
+        c->bytes = POISON;
+        c->len = 777;
+    }
+    if (outputs & OUT_ARRAY) {
+        memset(&c->arr, 0x5a, sizeof c->arr);
+        c->arr.data = POISON;
+    }
+    if (outputs & OUT_GET)
+        for (int i = 0; i < 2; i++) {
+            memset(&c->got[i], 0x5a, sizeof c->got[i]);
+            c->got[i].data = POISON;
+        }
+    if (outputs & OUT_JSON)
+        c->json = POISON;
+    if (outputs & OUT_TEXT)
+        c->str = POISON;
+    if (outputs & OUT_SHARED) {
+        c->shared = POISON;
+        c->nshared = 777;
+    }
+}
+
+/* Which outputs are not cleared after a failure (0: all are). */
+static const char *not_cleared(const ctx *c, unsigned outputs)
+{
+    static const sb_array zero;
+    if ((outputs & OUT_STORE) && c->s)
+        return "the store";
+    if ((outputs & OUT_DS) && c->out)
+        return "the dataset";
+    if ((outputs & OUT_NAMES) && (c->names || c->count))
+        return "the names";
+    if ((outputs & OUT_FLAG) && c->flag)
+        return "the flag";
+    if ((outputs & OUT_BYTES) && (c->bytes || c->len))
+        return "the bytes";
+    if ((outputs & OUT_ARRAY) && memcmp(&c->arr, &zero, sizeof zero) != 0)
+        return "the array";
+    if ((outputs & OUT_GET) && (memcmp(&c->got[0], &zero, sizeof zero) != 0 ||
+                                memcmp(&c->got[1], &zero, sizeof zero) != 0))
+        return "the arrays";
+    if ((outputs & (OUT_JSON | OUT_NODE)) && c->json)
+        return "the JSON document";
+    if ((outputs & OUT_TEXT) && c->str)
+        return "the text";
+    if ((outputs & OUT_SHARED) && (c->shared || c->nshared))
+        return "the shared datasets";
+    return NULL;
+}
+
+/* Outputs left poisoned by a call that did not reach them: not ours to free. */
+static void unpoison(ctx *c)
+{
+    if (c->s == POISON)
+        c->s = NULL;
+    if (c->out == POISON)
+        c->out = NULL;
+    if (c->names == (char **)POISON)
+        c->names = NULL;
+    if (c->bytes == POISON)
+        c->bytes = NULL;
+    if (c->arr.data == POISON)
+        c->arr.data = NULL;
+    for (int i = 0; i < 2; i++)
+        if (c->got[i].data == POISON)
+            c->got[i].data = NULL;
+    if (c->json == POISON)
+        c->json = NULL;
+    if (c->str == POISON)
+        c->str = NULL;
+    if (c->shared == POISON)
+        c->shared = NULL;
+}
+
+/* What the call handed back, to compare a run that succeeded with the clean one. */
+static void describe(const ctx *c, unsigned outputs, int rc, text *out)
+{
+    put(out, "rc=%s", sb_error_name(rc));
+    if (rc < 0)
+        return;
+    if ((outputs & OUT_STORE) && c->s)
+        put(out, " store=%s mode=%s", sb_store_path(c->s), sb_open_mode_string(sb_store_mode(c->s)));
+    if ((outputs & OUT_DS) && c->out) {
+        put(out, " dataset=%s size=%" PRIu64 " fields=", sb_dataset_name(c->out),
+            sb_dataset_size(c->out));
+        for (size_t i = 0; i < sb_dataset_nfields(c->out); i++)
+            put(out, "%s,", sb_dataset_field(c->out, i));
+    }
+    if (outputs & OUT_NAMES) {
+        put(out, " names=");
+        for (size_t i = 0; i < c->count; i++)
+            put(out, "%s,", c->names[i]);
+    }
+    if (outputs & OUT_FLAG)
+        put(out, " flag=%d", c->flag);
+    if (outputs & OUT_BYTES)
+        put(out, " bytes=%zu:%016" PRIx64, c->len, fnv(c->bytes, c->len));
+    if (outputs & OUT_ARRAY) {
+        put(out, " array=%d/%d", (int)c->arr.dtype, c->arr.ndim);
+        for (int i = 0; i < c->arr.ndim; i++)
+            put(out, "x%" PRIu64, c->arr.shape[i]);
+        if (c->arr.data)
+            put(out, " data=%016" PRIx64, fnv(c->arr.data, (size_t)sb_array_nbytes(&c->arr)));
+    }
+    if (outputs & OUT_GET)
+        for (int i = 0; i < 2; i++)
+            put(out, " got=%016" PRIx64, fnv(c->got[i].data, (size_t)sb_array_nbytes(&c->got[i])));
+    if ((outputs & (OUT_JSON | OUT_NODE)) && c->json) {
+        char *t = NULL;
+        REQ(sb_json_print(&t, c->json));
+        put(out, " json=%s", t);
+        sb_free(t);
+    }
+    if ((outputs & OUT_TEXT) && c->str)
+        put(out, " text=%s", c->str);
+    for (size_t i = 0; (outputs & OUT_SHARED) && i < c->nshared; i++) {
+        const sb_shared_dataset *d = &c->shared[i];
+        put(out, " shared=[%s|%s|%s|%s|%s]", d->id, d->name ? d->name : "-", d->path,
+            d->description_file ? d->description_file : "-",
+            d->description ? d->description : "-");
+    }
+    put(out, " visits=%d/%zu read=%016" PRIx64, c->visits, c->len, fnv(c->buf, sizeof c->buf));
+    if (c->log.len)
+        put(out, "\n%s", text_str(&c->log));
+}
+
+/* Free what the call handed back, close every handle; false if a close failed. */
+static bool teardown(ctx *c, text *why)
+{
+    bool ok = true;
+    sb_free(c->names);
+    sb_free(c->bytes);
+    sb_free(c->arr.data);
+    for (int i = 0; i < 2; i++)
+        sb_free(c->got[i].data);
+    cJSON_Delete(c->json);
+    cJSON_Delete(c->input);
+    sb_free(c->str);
+    sb_free(c->shared);
+    text_free(&c->log);
+    sb_dataset **handles[] = {&c->out, &c->ds2, &c->ds};
+    for (size_t i = 0; i < 3; i++)
+        if (*handles[i]) {
+            int rc = sb_dataset_close(*handles[i]);
+            if (rc < 0) {
+                put(why, "closing a dataset afterwards failed: %s: %s; ", sb_error_name(rc),
+                    sb_last_error_message());
+                ok = false;
+            }
+        }
+    sb_store **stores[] = {&c->s2, &c->s};
+    for (size_t i = 0; i < 2; i++)
+        if (*stores[i]) {
+            int rc = sb_store_close(*stores[i]);
+            if (rc < 0) {
+                put(why, "closing a store afterwards failed: %s: %s; ", sb_error_name(rc),
+                    sb_last_error_message());
+                ok = false;
+            }
+        }
+    return ok;
+}
+
+static char base_path[700];
+static char work_root[512]; /* the run's own folder, removed at exit */
+
+/* Best effort (also at exit after a failure): no die() here. */
+static void remove_work(void)
+{
+    if (!work_root[0])
+        return;
+    for (int i = 0; i < 2; i++) {
+        char sub[600], path[900];
+        snprintf(sub, sizeof sub, "%s/%s", work_root, i ? "base" : "run");
+        DIR *d = opendir(sub);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                unlink(path);
+        }
+        if (d)
+            closedir(d);
+        rmdir(sub);
+    }
+    rmdir(work_root);
+}
+static const char *data_dir; /* tests/data, for the stores Python wrote */
+
+static const char *source_of(const scenario *sc, char *buf, size_t len)
+{
+    static const struct {
+        unsigned flag;
+        const char *file;
+    } sources[] = {{PY_DTYPES, "python-secbench/dtypes.h5"},
+                   {PY_ASSETS, "python-secbench/assets.h5"},
+                   {PY_LAYOUT, "python-secbench/layout.h5"},
+                   {REFERENCE, "secbench-reference.h5"}};
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++)
+        if (sc->flags & sources[i].flag) {
+            if (!data_dir)
+                return NULL;
+            snprintf(buf, len, "%s/%s", data_dir, sources[i].file);
+            return buf;
+        }
+    return base_path;
+}
+
+static void prepare(ctx *c, const scenario *sc, const char *dir)
+{
+    memset(c, 0, sizeof *c);
+    c->dir = dir;
+    snprintf(c->path, sizeof c->path, "%s/store.h5", dir);
+    snprintf(c->path2, sizeof c->path2, "%s/copy.h5", dir);
+    empty_dir(dir);
+    char buf[1024];
+    if (!(sc->flags & NO_FILE))
+        copy_file(source_of(sc, buf, sizeof buf), c->path);
+}
+
+typedef enum run_kind {
+    RUN_CLEAN,  /* no failure: the reference */
+    RUN_BEFORE, /* the setup alone: the "as it was" reference */
+    RUN_FAIL,   /* the Nth allocation fails; the store must be as it was */
+    RUN_RETRY,  /* the same, then the call again without failure */
+} run_kind;
+
+typedef struct outcome {
+    int rc;
+    sbt_alloc_report alloc;
+    text result; /* describe() */
+    text store;  /* digest_dir() after everything is closed */
+    text problems;
+} outcome;
+
+static void outcome_free(outcome *o)
+{
+    text_free(&o->result);
+    text_free(&o->store);
+    text_free(&o->problems);
+}
+
+static void run(const scenario *sc, const char *dir, run_kind kind, unsigned long n,
+                sbt_fail_mode mode, outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    ctx c;
+    prepare(&c, sc, dir);
+    size_t live0 = sbt_alloc_live();
+    unsigned long seq0 = sbt_alloc_next_seq();
+    unsigned long foreign0 = sbt_alloc_foreign_frees();
+    if (kind == RUN_BEFORE && (sc->flags & BEFORE_DISK)) {
+        digest_dir(dir, sc->flags & READS, &o->store);
+        return;
+    }
+    if (sc->setup)
+        sc->setup(&c);
+    if (kind != RUN_BEFORE) {
+        poison(&c, sc->outputs);
+        sb_clear_error();
+        seq0 = sbt_alloc_next_seq();
+        sbt_alloc_arm(kind == RUN_CLEAN ? 0 : n, mode);
+        o->rc = sc->op(&c);
+        o->alloc = sbt_alloc_disarm();
+        if (o->rc < 0 && !(sc->flags & NO_ERROR)) {
+            const char *msg = sb_last_error_message();
+            if (sb_last_error_code() != o->rc)
+                put(&o->problems, "sb_last_error_code() is %s, not the %s returned; ",
+                    sb_error_name(sb_last_error_code()), sb_error_name(o->rc));
+            if (!msg[0])
+                put(&o->problems, "empty error message; ");
+            else if (o->rc == SB_ERR_NOMEM && !strstr(msg, "memory"))
+                put(&o->problems, "the message does not say memory ran out: \"%s\"; ", msg);
+        }
+        if (o->rc < 0) {
+            const char *what = not_cleared(&c, sc->outputs);
+            if (what)
+                put(&o->problems, "%s output not cleared on failure; ", what);
+        }
+        unpoison(&c);
+        describe(&c, sc->outputs, o->rc, &o->result);
+        if (kind == RUN_RETRY && o->alloc.failed && o->rc < 0) {
+            /* The same call on the same handles, now with memory enough. */
+            sb_free(c.names);
+            c.names = NULL;
+            c.count = 0;
+            c.visits = 0;
+            c.len = 0;
+            text_free(&c.log);
+            poison(&c, sc->outputs);
+            o->rc = sc->op(&c);
+            unpoison(&c);
+            text_free(&o->result);
+            describe(&c, sc->outputs, o->rc, &o->result);
+        }
+    }
+    if (!teardown(&c, &o->problems))
+        put(&o->problems, "(after the call returned %s); ", sb_error_name(o->rc));
+    if (sbt_alloc_live() != live0) {
+        put(&o->problems, "%zu block(s) leaked; ", sbt_alloc_live() - live0);
+        fprintf(stderr, "  leaked by scenario '%s' (allocations counted from the call's first):\n",
+                sc->name);
+        sbt_alloc_print_live(stderr, seq0, 10);
+    }
+    if (sbt_alloc_foreign_frees() != foreign0)
+        put(&o->problems, "%lu free(s) of blocks not allocated by the library (double free?); ",
+            sbt_alloc_foreign_frees() - foreign0);
+    digest_dir(dir, sc->flags & READS, &o->store);
+    if (sbt_alloc_live() != live0)
+        put(&o->problems, "reading the store back leaked; ");
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+typedef struct figures {
+    unsigned scenarios;
+    unsigned long runs, injected, nomem, fallbacks, expected_errors, failures;
+    unsigned long most_allocations;
+} figures;
+
+static bool opt_verbose, opt_stop;
+
+static void first_difference(const char *a, const char *b)
+{
+    size_t line = 1;
+    const char *la = a, *lb = b;
+    while (*a && *a == *b) {
+        if (*a == '\n') {
+            line++;
+            la = a + 1;
+            lb = b + 1;
+        }
+        a++;
+        b++;
+    }
+    const char *ea = strchr(la, '\n'), *eb = strchr(lb, '\n');
+    fprintf(stderr, "    line %zu expected: %.*s\n    line %zu got:      %.*s\n", line,
+            (int)(ea ? ea - la : (ptrdiff_t)strlen(la)), la, line,
+            (int)(eb ? eb - lb : (ptrdiff_t)strlen(lb)), lb);
+}
+
+static void report(const scenario *sc, const char *kind, unsigned long n, sbt_fail_mode mode,
+                   const char *what, figures *fig)
+{
+    fig->failures++;
+    fprintf(stderr, "FAIL %s [%s, allocation %lu failing%s]: %s\n", sc->name, kind, n,
+            mode == SBT_FAIL_ONCE ? " once" : " and after", what);
+    if (opt_stop)
+        exit(1);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void loop(const scenario *sc, const char *dir, bool quick, figures *fig)
+{
+    double t0 = now();
+    outcome clean, before;
+    run(sc, dir, RUN_CLEAN, 0, SBT_FAIL_ONCE, &clean);
+    run(sc, dir, RUN_BEFORE, 0, SBT_FAIL_ONCE, &before);
+    if (clean.problems.len)
+        report(sc, "clean run", 0, SBT_FAIL_ONCE, text_str(&clean.problems), fig);
+    if (before.problems.len)
+        report(sc, "setup alone", 0, SBT_FAIL_ONCE, text_str(&before.problems), fig);
+    unsigned long total = clean.alloc.calls;
+    if (total > fig->most_allocations)
+        fig->most_allocations = total;
+    unsigned long nomem = 0, fallbacks = 0, expected = 0, runs = 0;
+    for (int m = 0; m < (quick || (sc->flags & ONCE_ONLY) ? 1 : 2); m++) {
+        sbt_fail_mode mode = m == 0 ? SBT_FAIL_ONCE : SBT_FAIL_FROM;
+        for (int r = 0; r < (quick || (sc->flags & NO_RETRY) ? 1 : 2); r++) {
+            run_kind kind = r == 0 ? RUN_FAIL : RUN_RETRY;
+            const char *kname = r == 0 ? "store as it was" : "retry on the same handles";
+            for (unsigned long n = 1;; n++) {
+                if (n > total + 1 || n > 100000) {
+                    report(sc, kname, n, mode, "the call keeps allocating (not deterministic?)", fig);
+                    break;
+                }
+                outcome o;
+                run(sc, dir, kind, n, mode, &o);
+                runs++;
+                if (!o.alloc.failed) {
+                    /* Past its last allocation: the call ran clean. */
+                    if (n != total + 1)
+                        report(sc, kname, n, mode, "fewer allocations than in the clean run", fig);
+                    outcome_free(&o);
+                    break;
+                }
+                fig->injected += o.alloc.failed;
+                bool failed = o.rc < 0 && o.rc != clean.rc;
+                const outcome *want = failed && kind == RUN_FAIL ? &before : &clean;
+                if (o.problems.len)
+                    report(sc, kname, n, mode, text_str(&o.problems), fig);
+                if (failed && kind == RUN_FAIL && o.rc != SB_ERR_NOMEM) {
+                    char what[700];
+                    snprintf(what, sizeof what, "returned %s, not SB_ERR_NOMEM (clean: %s)",
+                             sb_error_name(o.rc), sb_error_name(clean.rc));
+                    report(sc, kname, n, mode, what, fig);
+                }
+                if (kind == RUN_FAIL && !failed && strcmp(text_str(&o.result), text_str(&clean.result))) {
+                    report(sc, kname, n, mode, "succeeded with another result than the clean run", fig);
+                    first_difference(text_str(&clean.result), text_str(&o.result));
+                }
+                if (kind == RUN_RETRY && strcmp(text_str(&o.result), text_str(&clean.result))) {
+                    report(sc, kname, n, mode, "the call, repeated, does not give the clean result", fig);
+                    first_difference(text_str(&clean.result), text_str(&o.result));
+                }
+                if (strcmp(text_str(&o.store), text_str(&want->store))) {
+                    report(sc, kname, n, mode,
+                           want == &before ? "the store is not as it was before the call"
+                                           : "the store differs from the clean run's",
+                           fig);
+                    first_difference(text_str(&want->store), text_str(&o.store));
+                }
+                if (kind == RUN_FAIL && failed && o.rc == SB_ERR_NOMEM)
+                    nomem++;
+                else if (kind == RUN_FAIL && !failed && clean.rc == 0)
+                    fallbacks++; /* the failed allocation had a way around */
+                else if (kind == RUN_FAIL && !failed)
+                    expected++; /* the call's own error came first */
+                if (opt_verbose)
+                    printf("    %s n=%lu %s: %s\n", kname, n,
+                           mode == SBT_FAIL_ONCE ? "once" : "from", sb_error_name(o.rc));
+                outcome_free(&o);
+            }
+        }
+    }
+    fig->runs += runs;
+    fig->nomem += nomem;
+    fig->fallbacks += fallbacks;
+    fig->expected_errors += expected;
+    printf("  %-34s %3lu allocations %-24s %4lu runs: %4lu SB_ERR_NOMEM, %lu fallback, %lu own error "
+           "(%.1f s)\n",
+           sc->name, total, clean.rc < 0 ? sb_error_name(clean.rc) : "", runs, nomem, fallbacks,
+           expected, now() - t0);
+    fflush(stdout);
+    outcome_free(&clean);
+    outcome_free(&before);
+}
+
+/* The public calls the scenarios cover, each once. */
+static unsigned count_calls(const char *only)
+{
+    static char seen[128][64];
+    unsigned n = 0;
+    for (size_t i = 0; i < NSCENARIOS; i++) {
+        if (only && !strstr(scenarios[i].name, only))
+            continue;
+        char list[1024];
+        snprintf(list, sizeof list, "%s", scenarios[i].api);
+        for (char *save = NULL, *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            bool known = false;
+            for (unsigned k = 0; k < n && !known; k++)
+                known = strcmp(seen[k], w) == 0;
+            if (!known && n < 128)
+                snprintf(seen[n++], sizeof seen[0], "%s", w);
+        }
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL, *parent = NULL;
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            parent = argv[++i];
+        else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+            data_dir = argv[++i];
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--quick") == 0)
+            quick = true;
+        else if (strcmp(argv[i], "--stop") == 0)
+            opt_stop = true;
+        else if (strcmp(argv[i], "--verbose") == 0)
+            opt_verbose = true;
+        else
+            die("unknown argument %s", argv[i]);
+    }
+    /* cJSON's nodes come from the same counting allocators as the library's. */
+    cJSON_Hooks hooks = {sbt_alloc_malloc, sbt_alloc_free};
+    cJSON_InitHooks(&hooks);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* The loop would pass vacuously if the library's allocations did not
+     * come here (a build of the library with its own malloc). */
+    sbt_alloc_arm(0, SBT_FAIL_ONCE);
+    sb_store *probe;
+    REQ(sb_store_temporary(&probe, "probe"));
+    REQ(sb_store_close(probe));
+    if (sbt_alloc_disarm().calls == 0 || sbt_alloc_live() != 0)
+        die("the library's allocations do not go through allocfail.c: is this the test-only "
+            "copy of the library (tests/alloc/CMakeLists.txt)?");
+    double t0 = now();
+
+    /* Thousands of stores are opened for writing, each taking a lock file
+     * that is fsynced: in memory (/dev/shm) when there is one. */
+    if (!parent) {
+        struct stat st;
+        parent = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+                     ? "/dev/shm"
+                 : getenv("TMPDIR") ? getenv("TMPDIR")
+                                    : "/tmp";
+    }
+    char *workdir = work_root, dir[600], base_dir[600];
+    snprintf(workdir, sizeof work_root, "%s/sb-allocfail-XXXXXX", parent);
+    if (!mkdtemp(workdir))
+        die("cannot make a folder in %s: %s", parent, strerror(errno));
+    atexit(remove_work);
+    snprintf(dir, sizeof dir, "%s/run", workdir);
+    snprintf(base_dir, sizeof base_dir, "%s/base", workdir);
+    mkdir(dir, 0755);
+    mkdir(base_dir, 0755);
+    empty_dir(base_dir);
+    snprintf(base_path, sizeof base_path, "%s/base.h5", base_dir);
+    make_base(base_path);
+    init_arrays();
+
+    figures fig = {0};
+    printf("allocation-failure loop over the serial API (%s)\n",
+           quick ? "failing once, store checks only" : "failing once and from then on; "
+                                                      "store checks and retries");
+    for (size_t i = 0; i < NSCENARIOS; i++) {
+        if (only && !strstr(scenarios[i].name, only))
+            continue;
+        char buf[1024];
+        if (!source_of(&scenarios[i], buf, sizeof buf)) {
+            printf("  %-34s skipped (no --data folder)\n", scenarios[i].name);
+            continue;
+        }
+        fig.scenarios++;
+        loop(&scenarios[i], dir, quick, &fig);
+    }
+    remove_work();
+    work_root[0] = '\0';
+    if (sbt_alloc_live() != 0) {
+        fprintf(stderr, "FAIL: %zu block(s) still allocated at the end\n", sbt_alloc_live());
+        sbt_alloc_print_live(stderr, 0, 10);
+        fig.failures++;
+    }
+    double secs = now() - t0;
+    printf("allocfail: %u scenarios over %u public calls; %lu allocations failed in %lu runs "
+           "(%lu SB_ERR_NOMEM, %lu fallbacks, %lu own errors); at most %lu allocations in a "
+           "call; %lu failures found; %.1f s\n",
+           fig.scenarios, count_calls(only), fig.injected, fig.runs, fig.nomem, fig.fallbacks,
+           fig.expected_errors, fig.most_allocations, fig.failures, secs);
+    return fig.failures ? 1 : 0;
+}
