@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -215,14 +216,24 @@ void prog_remove_created(const char *path)
 bool prog_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return true;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
         return false;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Under a launcher a rank's stdout may be a pseudo-terminal of the launcher's
+ * own (Open MPI's mpirun makes one) whatever the user's stdout is. */
+static bool under_launcher(void)
+{
+    return cli_nranks() > 1 || getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_RANK") ||
+           getenv("PMIX_RANK") || getenv("SLURM_STEP_ID");
+}
+
 bool prog_stdout_is_tty(void)
 {
-    int tty = cli_rank() == 0 ? isatty(STDOUT_FILENO) : 0;
+    int tty = cli_rank() == 0 && !under_launcher() ? isatty(STDOUT_FILENO) : 0;
     MPI_Bcast(&tty, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return tty != 0;
 }

@@ -63,9 +63,11 @@ int prog_close_store(sb_store *store);
  * created (rank 0). Collective. */
 void prog_remove_created(const char *path);
 
-/* Whether a and b name the same existing file. */
+/* Whether a and b are the same path, or name the same existing file. */
 bool prog_same_file(const char *a, const char *b);
-/* Whether stdout is a terminal (rank 0's answer, on every rank). */
+/* Whether stdout is the user's terminal (rank 0's answer, on every rank):
+ * only a plain run can tell, since under mpirun a rank's stdout is a
+ * pseudo-terminal of the launcher whatever the user's is. */
 bool prog_stdout_is_tty(void);
 
 #endif
