@@ -20,6 +20,7 @@ class Jobs:
         self.extra = shlex.split(args.mpi_extra or "")
         self.acquire = args.acquire
         self.preprocess = args.preprocess
+        self.db = args.db
         self.workdir = args.workdir
         shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir)
@@ -33,9 +34,9 @@ class Jobs:
             return list(argv)
         return [self.mpiexec, self.np_flag, str(nranks)] + self.extra + list(argv)
 
-    def run(self, nranks, argv, expect=0, timeout=240):
+    def run(self, nranks, argv, expect=0, timeout=240, **kw):
         cmd = self.command(nranks, argv)
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
         if expect is not None and (p.returncode == 0) != (expect == 0):
             fail("%s exited %d, expected %s\nstdout:\n%s\nstderr:\n%s" %
                  (shlex.join(cmd), p.returncode, "0" if expect == 0 else "non-zero",
@@ -51,6 +52,7 @@ def parse_args(modes):
     ap.add_argument("--mpi-extra", default="")
     ap.add_argument("--acquire", required=True)
     ap.add_argument("--preprocess")
+    ap.add_argument("--db")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--ranks", type=int, default=2)
     return ap.parse_args()
@@ -64,6 +66,30 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+def error_lines(stderr):
+    return [l for l in stderr.splitlines() if ": error:" in l]
+
+
+def expect_one_error(p, pattern, code=None, what=""):
+    """One error line matching pattern (and the exit status, when given)."""
+    lines = error_lines(p.stderr)
+    check(len(lines) == 1 and re.search(pattern, lines[0]),
+          "%s: want one error line matching %r, got %r" % (what, pattern, p.stderr))
+    if code is not None:
+        check(p.returncode == code, "%s: exit %d, want %d" % (what, p.returncode, code))
+
+
+def incomplete(path, name):
+    with h5py.File(path, "r") as f:
+        return bool(f[name].attrs.get("_sb_incomplete", False))
+
+
+def sha(path):
+    import hashlib
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
 
 
 def committed_lines(stdout):
