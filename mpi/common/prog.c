@@ -40,6 +40,12 @@ int prog_init(int *argc, char ***argv, const char *program)
     return 0;
 }
 
+int prog_main(int argc, char **argv, const char *program, int (*run)(int argc, char **argv))
+{
+    int status = prog_init(&argc, &argv, program);
+    return status != 0 ? status : prog_finish(run(argc, argv));
+}
+
 /* Everything printed on stdout reached it: a full disk or a closed stdout
  * must not look like success. */
 static bool stdout_ok(void)

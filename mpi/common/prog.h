@@ -28,6 +28,10 @@ int prog_init(int *argc, char ***argv, const char *program);
  * all ranks, MPI_Finalize. Returns the status every rank exits with. */
 int prog_finish(int status);
 
+/* The whole main() of a program: prog_init, run(argc, argv) on every rank,
+ * prog_finish with its status. */
+int prog_main(int argc, char **argv, const char *program, int (*run)(int argc, char **argv));
+
 /* The library's last error message, or its code's name when it is empty. */
 const char *prog_error_text(void);
 

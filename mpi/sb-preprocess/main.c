@@ -702,8 +702,5 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int status = prog_init(&argc, &argv, PROG);
-    if (status != 0)
-        return status;
-    return prog_finish(run(argc, argv));
+    return prog_main(argc, argv, PROG, run);
 }

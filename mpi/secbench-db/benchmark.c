@@ -91,16 +91,23 @@ static void report_line(const char *phase, uint64_t size, double seconds)
     fflush(stdout);
 }
 
+/* A phase starts on every rank at once, its meter running; returns the
+ * start time. */
+static double phase_start(const bench *b, cli_progress *meter, char *label, size_t len,
+                          const char *phase, uint64_t size)
+{
+    snprintf(label, len, "%s_%llu", phase, (unsigned long long)size);
+    cli_progress_start(meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
+                       size, ROW_BYTES);
+    MPI_Barrier(MPI_COMM_WORLD);
+    return MPI_Wtime();
+}
+
 static bool write_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
 {
     cli_progress meter;
     char label[64];
-    double t0;
-    snprintf(label, sizeof label, "write_%llu", (unsigned long long)size);
-    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
-                       size, ROW_BYTES);
-    MPI_Barrier(MPI_COMM_WORLD);
-    t0 = MPI_Wtime();
+    double t0 = phase_start(b, &meter, label, sizeof label, "write", size);
     for (uint64_t done = 0; done < size;) {
         uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
         sb_array cols[2];
@@ -127,12 +134,7 @@ static bool read_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
     cli_progress meter;
     char label[64];
     bool same = true;
-    double t0;
-    snprintf(label, sizeof label, "read_%llu", (unsigned long long)size);
-    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
-                       size, ROW_BYTES);
-    MPI_Barrier(MPI_COMM_WORLD);
-    t0 = MPI_Wtime();
+    double t0 = phase_start(b, &meter, label, sizeof label, "read", size);
     for (uint64_t done = 0; done < size;) {
         uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
         share(rows, &lo, &hi);

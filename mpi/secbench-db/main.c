@@ -122,8 +122,5 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int status = prog_init(&argc, &argv, "secbench-db");
-    if (status != 0)
-        return status;
-    return prog_finish(dispatch(argc, argv));
+    return prog_main(argc, argv, "secbench-db", dispatch);
 }

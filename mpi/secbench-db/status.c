@@ -165,6 +165,25 @@ static const char *shown(char *buf, size_t len, const cJSON *obj)
     return out_shown(buf, len, text_of(obj, "name"));
 }
 
+/* "  KIND NAME: DTYPE SHAPE", or what stands for the type when there is none
+ * (NULL: the item's error). */
+static void print_typed(const char *kind, const cJSON *item, const char *shape_key,
+                        const char *untyped)
+{
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
+    char name[1024];
+    printf("  %s %s: ", kind, shown(name, sizeof name, item));
+    if (cJSON_IsString(dtype)) {
+        printf("%s ", dtype->valuestring);
+        print_shape(cJSON_GetObjectItemCaseSensitive(item, shape_key));
+        printf("\n");
+    } else if (untyped) {
+        printf("%s\n", untyped);
+    } else {
+        printf("unreadable: %s\n", text_of(item, "error"));
+    }
+}
+
 static void print_dataset(const cJSON *d)
 {
     const cJSON *cap = cJSON_GetObjectItemCaseSensitive(d, "capacity");
@@ -181,28 +200,12 @@ static void print_dataset(const cJSON *d)
                "'secbench-db check')");
     printf("\n");
     cJSON_ArrayForEach(item, fields) {
-        const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
-        printf("  field %s: ", shown(name, sizeof name, item));
-        if (cJSON_IsString(dtype)) {
-            printf("%s ", dtype->valuestring);
-            print_shape(cJSON_GetObjectItemCaseSensitive(item, "row_shape"));
-            printf("\n");
-        } else {
-            printf("undefined (no row written yet)\n");
-        }
+        print_typed("field", item, "row_shape", "undefined (no row written yet)");
     }
     if (fields && cJSON_GetArraySize(fields) == 0)
         printf("  (no fields)\n");
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(d, "assets")) {
-        const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
-        printf("  asset %s: ", shown(name, sizeof name, item));
-        if (cJSON_IsString(dtype)) {
-            printf("%s ", dtype->valuestring);
-            print_shape(cJSON_GetObjectItemCaseSensitive(item, "shape"));
-            printf("\n");
-        } else {
-            printf("unreadable: %s\n", text_of(item, "error"));
-        }
+        print_typed("asset", item, "shape", NULL);
     }
     if (err)
         printf("  error: %s\n", err->valuestring);
