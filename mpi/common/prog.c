@@ -28,9 +28,15 @@ static void guard_standard_streams(void)
     }
 }
 
+/* Whether a launcher started this process, read before MPI_Init (an Open MPI
+ * singleton sets the same variables in its own environment). */
+static bool g_launched = false;
+
 int prog_init(int *argc, char ***argv, const char *program)
 {
     guard_standard_streams();
+    g_launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_RANK") || getenv("PMIX_RANK") ||
+                 getenv("SLURM_STEP_ID");
     cli_init(program);
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
         cli_error("MPI_Init failed");
@@ -233,8 +239,7 @@ bool prog_same_file(const char *a, const char *b)
  * own (Open MPI's mpirun makes one) whatever the user's stdout is. */
 static bool under_launcher(void)
 {
-    return cli_nranks() > 1 || getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_RANK") ||
-           getenv("PMIX_RANK") || getenv("SLURM_STEP_ID");
+    return cli_nranks() > 1 || g_launched;
 }
 
 bool prog_stdout_is_tty(void)

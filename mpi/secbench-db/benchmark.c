@@ -234,6 +234,9 @@ int db_cmd_benchmark(int argc, char **argv)
     }
     if (b.store && prog_close_store(b.store) != 0)
         ok = false;
+    /* A store this command made (not one --force took over) goes on failure. */
+    if (!ok && b.store && !force)
+        prog_remove_created(pos[0]);
     free(b.traces);
     free(b.pts);
     free(b.traces_in);
