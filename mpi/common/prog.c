@@ -225,6 +225,19 @@ void prog_remove_created(const char *path)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
+bool prog_regular_or_absent(const char *path)
+{
+    struct stat st;
+    int bad = 0;
+    if (cli_rank() == 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        bad = S_ISDIR(st.st_mode) ? 2 : 1;
+    MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (bad)
+        cli_error("'%s' is not a regular file (%s)", path,
+                  bad == 2 ? "a directory" : "a FIFO, socket or device");
+    return bad == 0;
+}
+
 bool prog_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;

@@ -67,6 +67,9 @@ int prog_close_store(sb_store *store);
  * created (rank 0). Collective. */
 void prog_remove_created(const char *path);
 
+/* Whether `path` is a regular file or does not exist; otherwise (a FIFO, a
+ * directory, a device) rank 0 says so, naming it. Collective. */
+bool prog_regular_or_absent(const char *path);
 /* Whether a and b are the same path, or name the same existing file. */
 bool prog_same_file(const char *a, const char *b);
 /* Whether stdout is the user's terminal (rank 0's answer, on every rank):

@@ -20,6 +20,7 @@ int db_cmd_benchmark(int argc, char **argv);
 int db_cmd_check(int argc, char **argv);
 int db_cmd_asset(int argc, char **argv);
 int db_cmd_rm(int argc, char **argv);
+int db_cmd_list(int argc, char **argv);
 
 /* numpy-style shape text: "()", "(500,)", "(3, 4)". */
 void db_shape_text(char *buf, size_t len, int ndim, const uint64_t *shape);

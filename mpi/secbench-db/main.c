@@ -22,6 +22,7 @@ static const char main_help[] =
     "  export -o OUT STORE DATASET    copy a dataset into another store\n"
     "  rm STORE DATASET               remove a dataset (--force unless unfinished)\n"
     "  benchmark STORE                time writing and reading traces (new file)\n"
+    "  list [-l] [INDEX]              the shared datasets of an index (TOML)\n"
     "  help [COMMAND]                 show this help or a command's help\n"
     "\n"
     "Run 'secbench-db COMMAND --help' for a command's options.\n"
@@ -38,7 +39,7 @@ typedef struct command {
 static const command commands[] = {
     {"status", db_cmd_status},       {"ls", db_cmd_ls},       {"check", db_cmd_check},
     {"asset", db_cmd_asset},         {"export", db_cmd_export}, {"rm", db_cmd_rm},
-    {"benchmark", db_cmd_benchmark},
+    {"benchmark", db_cmd_benchmark}, {"list", db_cmd_list},
 };
 
 static const command *find_command(const char *name)

@@ -191,7 +191,7 @@ def case_usage(tmp):
     code, out, err = run(["--help"], expect=0)
     check(out.startswith(b"Usage: secbench-db"), "--help prints the usage")
     for cmd in ["export"] if sample else ["status", "ls", "export", "benchmark", "check",
-                                          "asset", "rm"]:
+                                          "asset", "rm", "list"]:
         check(f"\n  {cmd} ".encode() in out, f"--help lists {cmd}")
         code, out2, _ = run([cmd, "--help"], expect=0)
         check(out2.startswith(f"Usage: secbench-db {cmd}".encode()), f"{cmd} --help")
@@ -836,6 +836,72 @@ def case_export_unfinished(tmp):
     run(["export", "-o", out, bad, "z"], expect=1)
     with h5py.File(out, "r") as f:
         check("z" not in f, "a failed export leaves no partial copy in an existing store")
+
+
+def python_cli_list(datasets, long):
+    """What Python secbench's cli_list prints (secbench/storage/__main__.py)."""
+    import textwrap
+    out = []
+    for key, values in datasets.items():
+        out.append(f"{key}:")
+        out.append(f"    Name: {values.get('name')}")
+        out.append(f"    Path: {values.get('path')}")
+        if long:
+            desc = textwrap.indent((values.get("description") or "").strip(), " " * 8)
+            out.append(f"    Description:\n{desc}")
+        out.append("")
+    return "".join(line + "\n" for line in out)
+
+
+def case_list(tmp):
+    """secbench-db list [-l] [INDEX]: Python's output, from INDEX or the
+    environment variable; errors on one line."""
+    os.makedirs(os.path.join(tmp, "docs"))
+    with open(os.path.join(tmp, "docs", "aes.md"), "w") as fh:
+        fh.write("\n  AES on the STM32 board.\n\n  Traces of 16 rounds:\n\tkey fixed.  \n\n")
+    index = os.path.join(tmp, "index.toml")
+    with open(index, "w") as fh:
+        fh.write('[datasets.aes_hw]\nname = "AES hardware"\npath = "/data/aes_hw.h5"\n'
+                 'description_file = "docs/aes.md"\n\n'
+                 '[datasets."rsa.sw"]\npath = "rsa.h5"\nunknown = 3\n')
+    with open(os.path.join(tmp, "docs", "aes.md")) as fh:
+        desc = fh.read()
+    want = {"aes_hw": {"name": "AES hardware", "path": "/data/aes_hw.h5", "description": desc},
+            "rsa.sw": {"path": "rsa.h5"}}
+    for long in (False, True):
+        flag = ["-l"] if long else []
+        code, out, err = run(["list"] + flag + [index], expect=0)
+        check(out.decode() == python_cli_list(want, long),
+              f"list {flag}: {out.decode()!r}\nwant {python_cli_list(want, long)!r}")
+        global ENV
+        saved = ENV
+        ENV = dict(saved, SECBENCH_STORAGE_DATASETS_INDEX=index)
+        try:
+            code, out2, err = run(["list", "--long"] if long else ["list"], expect=0)
+        finally:
+            ENV = saved
+        check(out2 == out, f"list from the environment variable: {out2!r}")
+    env = {k: v for k, v in ENV.items() if k != "SECBENCH_STORAGE_DATASETS_INDEX"}
+    saved, ENV = ENV, env
+    try:
+        code, out, err = run(["list"], expect=0)
+        check(out == b"", f"no index: nothing listed: {out!r}")
+    finally:
+        ENV = saved
+    bad = os.path.join(tmp, "bad.toml")
+    with open(bad, "w") as fh:
+        fh.write("[datasets.x\npath = 3\n")
+    for path in (bad, os.path.join(tmp, "absent.toml")):
+        code, out, err = run(["list", path], expect=1)
+        lines = error_lines(err)
+        check(len(lines) == 1 and os.path.basename(path) in lines[0], f"list {path}: {err!r}")
+    fifo = os.path.join(tmp, "index.fifo")
+    os.mkfifo(fifo)
+    try:
+        code, out, err = run(["list", fifo], expect=1)
+        check(len(error_lines(err)) == 1, f"list of a FIFO: {err!r}")
+    except subprocess.TimeoutExpired:
+        check(False, "list hangs on a FIFO index")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
