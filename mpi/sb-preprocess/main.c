@@ -623,17 +623,18 @@ done:
 }
 
 /* A failed run takes its output away; when the store no longer takes
- * writes, the output stays, marked unfinished, and the message says how to
- * remove it. */
+ * writes, the output stays, marked unfinished, and a note says how to
+ * remove it (the error itself was printed already). */
 static void remove_output(job *j)
 {
     char shown[1024];
     if (!j->out_created)
         return;
-    out_shown(shown, sizeof shown, j->o->output);
-    prog_failed_ctx(sb_store_remove_dataset(j->out_store, j->o->output),
-                    "the unfinished output '%s' is left in %s, marked _sb_incomplete; remove "
-                    "it with 'secbench-db rm %s %s'", shown, j->o->out, j->o->out, shown);
+    if (prog_all(sb_store_remove_dataset(j->out_store, j->o->output) == 0))
+        return;
+    cli_note("the unfinished output '%s' is left in %s, marked _sb_incomplete (%s); remove it "
+             "with 'secbench-db rm %s %s'", out_shown(shown, sizeof shown, j->o->output),
+             j->o->out, prog_error_text(), j->o->out, shown);
 }
 
 static int run(int argc, char **argv)

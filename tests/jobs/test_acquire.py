@@ -481,6 +481,12 @@ def mode_misc(jobs):
                            stderr=subprocess.PIPE, text=True, timeout=120)
     check(p.returncode == 1 and "cannot write to standard output" in p.stderr,
           "stdout on a full disk: exit %d %r" % (p.returncode, p.stderr))
+    # Every error says why, and names the store once.
+    nodir = jobs.path("nodir/out.h5")
+    for n in (0, 3):
+        p = jobs.run(n, [a, nodir, "--traces", "5", "--samples", "8"], expect=1)
+        expect_one_error(p, r"directory does not exist", code=1, what="a store in no folder")
+        check(p.stderr.count("nodir/out.h5") == 1, "the store is named once: %r" % p.stderr)
     fifo = jobs.path("fifo")
     os.mkfifo(fifo)
     for n in (0, 2):
