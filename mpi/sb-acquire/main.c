@@ -575,7 +575,8 @@ static int verify(sb_store *store, const options *o)
         bad += compare_rows(&m, first, rows, &got, &want, &reported);
         checked += rows;
         /* Rank 0 holds the largest block: its count stands for the round. */
-        cli_progress_update(&progress, (k + 1) * chunk * (uint64_t)cli_nranks());
+        uint64_t seen = (k + 1) * chunk * (uint64_t)cli_nranks();
+        cli_progress_update(&progress, seen < end - start ? seen : end - start);
     }
     uint64_t local[2] = {checked, bad}, total[2];
     MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
