@@ -6,8 +6,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -90,6 +92,37 @@ def sha(path):
     import hashlib
     with open(path, "rb") as fh:
         return hashlib.sha256(fh.read()).hexdigest()
+
+
+def session_members(sid):
+    """(pid, state) of the processes of a session."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            out.append((int(pid), fields[0]))
+    return out
+
+
+def kill_session(sid):
+    """SIGKILL the launcher and every rank: Open MPI puts each rank in its own
+    process group, but they stay in the launcher's session. Returns once none
+    of them runs any more (zombies aside), so the store is free."""
+    for pid, _ in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.time() + 30
+    while any(state != "Z" for _, state in session_members(sid)):
+        check(time.time() < deadline, "the killed ranks do not die")
+        time.sleep(0.05)
 
 
 def committed_lines(stdout):

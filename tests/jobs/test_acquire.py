@@ -17,7 +17,6 @@
 """
 import os
 import re
-import signal
 import subprocess
 import time
 
@@ -25,7 +24,7 @@ import h5py
 import numpy as np
 
 from jobs_common import (Jobs, aes128_encrypt, check, committed_lines, expect_one_error, fail,
-                         incomplete, json_asset, parse_args, read_dataset)
+                         incomplete, json_asset, kill_session, parse_args, read_dataset)
 
 FIELDS = ["data", "plaintext", "ciphertext", "key"]
 
@@ -237,37 +236,6 @@ def mode_resume(jobs):
     p = jobs.run(3, [jobs.acquire, killed])
     check(committed_lines(p.stdout)[-1] == 4000, "rerun after kill: %r" % p.stdout)
     verify(jobs, 2, killed, 4000)
-
-
-def session_members(sid):
-    """(pid, state) of the processes of a session."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid:
-            out.append((int(pid), fields[0]))
-    return out
-
-
-def kill_session(sid):
-    """SIGKILL the launcher and every rank: Open MPI puts each rank in its own
-    process group, but they stay in the launcher's session. Returns once none
-    of them runs any more (zombies aside), so the store is free."""
-    for pid, _ in session_members(sid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.time() + 30
-    while any(state != "Z" for _, state in session_members(sid)):
-        check(time.time() < deadline, "the killed ranks do not die")
-        time.sleep(0.05)
 
 
 def expect_error(jobs, n, argv, pattern, code=None):

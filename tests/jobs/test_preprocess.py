@@ -11,7 +11,6 @@
 """
 import os
 import re
-import signal
 import subprocess
 import time
 
@@ -19,7 +18,7 @@ import h5py
 import numpy as np
 
 from jobs_common import (SBOX, Jobs, check, error_lines, expect_one_error, fail, incomplete,
-                         json_asset, parse_args, read_dataset, sha)
+                         json_asset, kill_session, parse_args, read_dataset, sha)
 
 START, END, W, D = 40, 480, 4, 2
 
@@ -271,33 +270,6 @@ def mode_unfinished(jobs, nranks):
     jobs.run(nranks, [pp, big, killed, "--chunk", "3000"])
     check(not incomplete(killed, "preprocessed"), "a finished output is still marked")
     jobs.run(0, [db, "check", killed])
-
-
-def kill_session(sid):
-    for pid in session_pids(sid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.time() + 30
-    while session_pids(sid, running=True):
-        check(time.time() < deadline, "the killed ranks do not die")
-        time.sleep(0.05)
-
-
-def session_pids(sid, running=False):
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and (not running or fields[0] != "Z"):
-            out.append(int(pid))
-    return out
 
 
 def mode_snr(jobs):
