@@ -521,6 +521,11 @@ def case_benchmark(tmp):
                 check(abs(expect - rate) <= 0.06 + 0.01 * expect,
                       f"MB/s matches seconds: {line!r} (expect {expect:.1f})")
         check("rows/s" in err, f"--progress shows a rate: {err!r}")
+    # A chunk far larger than the data: memory for the data only.
+    huge = os.path.join(tmp, "huge_chunk.h5")
+    code, out, err = run(["benchmark", huge, "--max-size", "1000", "--chunk-size",
+                          str(1 << 60)], expect=0)
+    check(out.decode().count("\n") == 2, f"benchmark with a huge chunk: {out!r} {err!r}")
     with h5py.File(store, "r") as f:
         check(sorted(f.keys()) == ["bench_1000", "bench_10000"], f"datasets {list(f.keys())}")
         for size in [1000, 10000]:
