@@ -32,7 +32,7 @@ static void guard_standard_streams(void)
  * singleton sets the same variables in its own environment). */
 static bool g_launched = false;
 
-int prog_init(int *argc, char ***argv, const char *program)
+static int prog_init(int *argc, char ***argv, const char *program)
 {
     guard_standard_streams();
     g_launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_RANK") || getenv("PMIX_RANK") ||
@@ -44,12 +44,6 @@ int prog_init(int *argc, char ***argv, const char *program)
     }
     cli_init(program);
     return 0;
-}
-
-int prog_main(int argc, char **argv, const char *program, int (*run)(int argc, char **argv))
-{
-    int status = prog_init(&argc, &argv, program);
-    return status != 0 ? status : prog_finish(run(argc, argv));
 }
 
 /* Everything printed on stdout reached it: a full disk or a closed stdout
@@ -69,7 +63,7 @@ static bool stdout_ok(void)
     return false;
 }
 
-int prog_finish(int status)
+static int prog_finish(int status)
 {
     int worst = status;
     if (cli_rank() == 0 && !stdout_ok() && status == CLI_EXIT_OK)
@@ -79,6 +73,12 @@ int prog_finish(int status)
     MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     MPI_Finalize();
     return worst;
+}
+
+int prog_main(int argc, char **argv, const char *program, int (*run)(int argc, char **argv))
+{
+    int status = prog_init(&argc, &argv, program);
+    return status != 0 ? status : prog_finish(run(argc, argv));
 }
 
 const char *prog_error_text(void)

@@ -1,9 +1,9 @@
 /* The runtime of the programs in mpi/: what secbench-db, sb-acquire and
  * sb-preprocess do alike, as one process or under mpirun/srun.
  *
- * - prog_init / prog_finish: MPI (a plain run is an MPI singleton), the
- *   standard streams, and one exit status agreed by every rank, which
- *   counts a failed write to stdout (a full disk, a closed stdout).
+ * - prog_main: MPI (a plain run is an MPI singleton), the standard
+ *   streams, and one exit status agreed by every rank, which counts a
+ *   failed write to stdout (a full disk, a closed stdout).
  * - prog_failed*: a failure, on whichever ranks it happened, becomes every
  *   rank's; the lowest failing rank prints the one error line.
  * - prog_open_store: a serial store as one process, MPI_COMM_WORLD under
@@ -20,16 +20,11 @@
 
 #include "cli.h"
 
-/* Standard streams made safe (a closed stdout is reopened so that writes to
- * it fail instead of landing in the next file opened), MPI_Init, cli_init.
- * Returns 0, or an exit status if MPI cannot start. */
-int prog_init(int *argc, char ***argv, const char *program);
-/* Check that stdout took everything (rank 0), agree on the worst status of
- * all ranks, MPI_Finalize. Returns the status every rank exits with. */
-int prog_finish(int status);
-
-/* The whole main() of a program: prog_init, run(argc, argv) on every rank,
- * prog_finish with its status. */
+/* The whole main() of a program: the standard streams made safe (a closed
+ * stdout is reopened so that writes to it fail instead of landing in the
+ * next file opened), MPI_Init, cli_init, run(argc, argv) on every rank;
+ * then a check that stdout took everything (rank 0), the worst status of
+ * all ranks agreed, MPI_Finalize. Returns the status every rank exits with. */
 int prog_main(int argc, char **argv, const char *program, int (*run)(int argc, char **argv));
 
 /* The library's last error message, or its code's name when it is empty. */
