@@ -84,8 +84,9 @@ static const char help[] =
     "  --verify            regenerate the stored rows and compare; prints\n"
     "                      'verified N rows, M mismatches' and names the first\n"
     "                      rows that differ; notes a dataset marked unfinished\n"
-    "  --rows START:END    verify rows [START, END) only (END omitted: the size;\n"
-    "                      default all rows)\n"
+    "  --rows START:END    verify rows [START, END) only, e.g. what a time-sliced\n"
+    "                      run added (END omitted: the size; default all rows);\n"
+    "                      the line then ends 'in rows START:END of SIZE'\n"
     "  --chunk N           rows per rank per read (default 1000; at most the rows\n"
     "                      a rank verifies)\n"
     "  --dataset, --progress as above; other options are refused with --verify.\n"
@@ -165,9 +166,9 @@ static int check_options(options *o)
     }
     uint64_t start, end;
     bool end_given;
-    if (o->rows_given && !cli_parse_range(o->rows, &start, &end, &end_given)) {
-        cli_usage_error(NULL, "--rows expects START:END (END may be omitted), got '%s'",
-                        o->rows);
+    if (o->rows_given && (o->rows[0] == ':' || !cli_parse_range(o->rows, &start, &end,
+                                                                 &end_given))) {
+        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", o->rows);
         return -1;
     }
     return 0;
@@ -582,7 +583,10 @@ static int verify(sb_store *store, const options *o)
     MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
     cli_progress_finish(&progress, total[0]);
     if (cli_rank() == 0) {
-        printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches\n", total[0], total[1]);
+        printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches", total[0], total[1]);
+        if (o->rows_given)
+            printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, start, end, size);
+        printf("\n");
         fflush(stdout);
     }
     if (sb_dataset_is_incomplete(ds) || size < sb_dataset_capacity(ds))

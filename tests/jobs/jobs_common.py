@@ -26,6 +26,14 @@ class Jobs:
         self.workdir = args.workdir
         shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir)
+        # Open MPI's session directory of our own (short: it holds Unix
+        # sockets): other jobs cleaning theirs under /tmp at the same time
+        # made mpiexec fail at start-up. Every child inherits it.
+        import atexit
+        import tempfile
+        session = tempfile.mkdtemp(prefix="sbjobs-")
+        os.environ["OMPI_MCA_orte_tmpdir_base"] = session
+        atexit.register(shutil.rmtree, session, True)
 
     def path(self, name):
         return os.path.join(self.workdir, name)
