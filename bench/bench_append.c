@@ -31,7 +31,7 @@ static double run_library(const cfg *c, const char *path, bool write_through)
     sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.fsync = c->sync;
     const char *names[] = {"data", "plaintext", "ciphertext", "key"};
-    double t0 = bc_now();
+    double t0 = cli_now();
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, &o), "sb_store_open");
@@ -54,13 +54,13 @@ static double run_library(const cfg *c, const char *path, bool write_through)
     }
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     bc_sb(sb_store_close(store), "sb_store_close");
-    return bc_now() - t0;
+    return cli_now() - t0;
 }
 
 static double run_fwrite(const cfg *c, const char *path)
 {
     remove(path);
-    double t0 = bc_now();
+    double t0 = cli_now();
     FILE *f = fopen(path, "wb");
     if (!f)
         bc_die("fopen", path);
@@ -77,26 +77,26 @@ static double run_fwrite(const cfg *c, const char *path)
         bc_die("fsync", path);
     if (fclose(f) != 0)
         bc_die("fclose", path);
-    return bc_now() - t0;
+    return cli_now() - t0;
 }
 
 int main(int argc, char **argv)
 {
     cfg c = {.traces = 20000, .samples = 1000, .reps = 5, .rep_base = 1,
              .dir = "."};
-    const bc_opt opts[] = {
-        {"--traces", BC_INT, &c.traces, "traces appended per repetition (default 20000)"},
-        {"--samples", BC_INT, &c.samples, "int8 samples per trace (default 1000)"},
-        {"--reps", BC_INT, &c.reps, "repetitions of each side (default 5)"},
-        {"--rep-base", BC_INT, &c.rep_base, "number of the first repetition (default 1)"},
-        {"--sync", BC_FLAG, &c.sync, "fsync at close on every side"},
-        {"--dir", BC_STR, &c.dir, "directory of the files (default .)"},
-        {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
+    const cli_option opts[] = {
+        BC_OPT("traces", CLI_OPT_INT, &c.traces, "traces appended per repetition (default 20000)"),
+        BC_OPT("samples", CLI_OPT_INT, &c.samples, "int8 samples per trace (default 1000)"),
+        BC_OPT("reps", CLI_OPT_INT, &c.reps, "repetitions of each side (default 5)"),
+        BC_OPT("rep-base", CLI_OPT_INT, &c.rep_base, "number of the first repetition (default 1)"),
+        BC_OPT("sync", CLI_OPT_FLAG, &c.sync, "fsync at close on every side"),
+        BC_OPT("dir", CLI_OPT_STRING, &c.dir, "directory of the files (default .)"),
+        BC_OPT("csv", CLI_OPT_STRING, &c.csv, "append one row per measurement to this CSV"),
     };
-    int prc = bc_parse_args(argc, argv, opts, sizeof opts / sizeof *opts,
-                            "bench_append: serial one-trace-at-a-time append vs fwrite");
-    if (prc != 0)
-        return prc < 0 ? 2 : 0;
+    int prc = bc_parse(argc, argv, opts, sizeof opts / sizeof *opts,
+                       "bench_append: serial one-trace-at-a-time append vs fwrite");
+    if (prc >= 0)
+        return prc;
     if (c.traces < 1 || c.samples < 1 || c.reps < 1 || c.reps > BC_MAX_REPS)
         bc_die("arguments", "--traces, --samples >= 1 and --reps in 1..64");
     pool_samples = malloc((size_t)POOL * (size_t)c.samples);

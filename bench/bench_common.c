@@ -12,95 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static void print_help(const bc_opt *opts, size_t nopts, const char *summary)
+int bc_parse(int argc, char **argv, const cli_option *opts, size_t nopts, const char *summary)
 {
-    printf("%s\n\nOptions:\n", summary);
-    for (size_t i = 0; i < nopts; i++) {
-        const char *arg = opts[i].kind == BC_SIZE ? " SIZE"
-                          : opts[i].kind == BC_INT ? " N"
-                          : opts[i].kind == BC_STR ? " TEXT" : "";
-        printf("  %s%-8s %s\n", opts[i].name, arg, opts[i].help);
-    }
-    printf("  --help        this text\nSIZE takes K, M, G suffixes (powers of 1024).\n");
-}
-
-int bc_parse_size(const char *text, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || text[0] == '-')
-        return -1;
-    uint64_t mul = 1;
-    switch (*end) {
-    case 'k': case 'K': mul = 1024ULL; end++; break;
-    case 'm': case 'M': mul = 1024ULL * 1024; end++; break;
-    case 'g': case 'G': mul = 1024ULL * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    if (*end != '\0')
-        return -1;
-    *out = (uint64_t)v * mul;
-    return 0;
-}
-
-int bc_parse_args(int argc, char **argv, const bc_opt *opts, size_t nopts,
-                  const char *summary)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            print_help(opts, nopts, summary);
-            return 1;
-        }
-        const bc_opt *o = NULL;
-        for (size_t k = 0; k < nopts; k++)
-            if (strcmp(argv[i], opts[k].name) == 0)
-                o = &opts[k];
-        if (!o) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", argv[0], argv[i]);
-            return -1;
-        }
-        if (o->kind == BC_FLAG) {
-            *(bool *)o->dst = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "%s: option %s needs a value\n", argv[0], o->name);
-            return -1;
-        }
-        const char *v = argv[++i];
-        if (o->kind == BC_STR) {
-            *(const char **)o->dst = v;
-        } else if (o->kind == BC_SIZE) {
-            if (bc_parse_size(v, (uint64_t *)o->dst) != 0) {
-                fprintf(stderr, "%s: %s expects a size such as 64K or 1G, got '%s'\n",
-                        argv[0], o->name, v);
-                return -1;
-            }
-        } else {
-            char *end = NULL;
-            errno = 0;
-            long n = strtol(v, &end, 10);
-            if (errno || end == v || *end != '\0' || n < 0 || n > 1000000000L) {
-                fprintf(stderr, "%s: %s expects a non-negative integer, got '%s'\n",
-                        argv[0], o->name, v);
-                return -1;
-            }
-            *(int *)o->dst = (int)n;
-        }
-    }
-    return 0;
-}
-
-double bc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    const char *slash = strrchr(argv[0], '/');
+    const cli_spec spec = {.summary = summary, .options = opts, .noptions = nopts};
+    size_t npos = 0;
+    cli_init(slash ? slash + 1 : argv[0]);
+    return cli_parse(&spec, argc - 1, argv + 1, NULL, &npos);
 }
 
 int bc_csv_row(const char *path, const char *workload, int ranks, uint64_t bytes,

@@ -1,4 +1,4 @@
-/* Shared helpers of the benchmark programs: option parsing, the CSV every
+/* Shared helpers of the benchmark programs: the CSV every
  * program appends to, timing statistics, peak RSS and page-cache control.
  * Everything here is plain libc (+ MPI for the collective helpers), so that
  * the baselines and the library are measured through the same harness. */
@@ -11,24 +11,16 @@
 
 #include <mpi.h>
 
-typedef enum bc_kind { BC_SIZE, BC_INT, BC_STR, BC_FLAG } bc_kind;
+#include "cli.h"
+#include "progress.h"
 
-typedef struct bc_opt {
-    const char *name; /* "--bytes" */
-    bc_kind kind;
-    void *dst;        /* uint64_t*, int*, const char**, bool* */
-    const char *help;
-} bc_opt;
+/* Options use the programs' parser (mpi/common/cli.h); the clock is theirs
+ * too (cli_now, mpi/common/progress.h). */
+#define BC_OPT(n, k, t, h) {.name = (n), .kind = (k), .target = (t), .help = (h)}
 
-/* Parse "--name value" / "--flag" pairs. Returns 0, 1 after printing --help,
- * -1 after printing what was wrong. */
-int bc_parse_args(int argc, char **argv, const bc_opt *opts, size_t nopts,
-                  const char *summary);
-/* "64K", "1M", "2G", "123" -> bytes (powers of 1024). */
-int bc_parse_size(const char *text, uint64_t *out);
-
-/* Monotonic wall clock in seconds. */
-double bc_now(void);
+/* Parse argv with those options (no positional argument). Returns -1 to
+ * run, else the exit status: 0 after --help, 2 after a mistake. */
+int bc_parse(int argc, char **argv, const cli_option *opts, size_t nopts, const char *summary);
 
 /* One CSV row: workload,ranks,bytes,rep,impl,seconds,MBps,peak_rss_kib.
  * Writes the header first when the file is new or empty. rss_kib < 0: blank. */

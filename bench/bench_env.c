@@ -39,12 +39,12 @@ static const char *io_component(const char *dir, const char *mpi_version)
 int main(int argc, char **argv)
 {
     const char *dir = ".";
-    const bc_opt opts[] = {{"--dir", BC_STR, &dir, "directory probed for the MPI-IO component"}};
+    const cli_option opts[] = {BC_OPT("dir", CLI_OPT_STRING, &dir, "directory probed for the MPI-IO component")};
     MPI_Init(&argc, &argv);
-    int prc = bc_parse_args(argc, argv, opts, 1, "bench_env: versions and MPI-IO component");
-    if (prc != 0) {
+    int prc = bc_parse(argc, argv, opts, 1, "bench_env: versions and MPI-IO component");
+    if (prc >= 0) {
         MPI_Finalize();
-        return prc < 0 ? 2 : 0;
+        return prc;
     }
     char version[MPI_MAX_LIBRARY_VERSION_STRING];
     int len = 0;

@@ -82,21 +82,21 @@ static double export_library(const cfg *c, const char *src_path, const char *dst
     o.info = info;
     sb_store *src = NULL, *dst = NULL;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = bc_now();
+    double t0 = cli_now();
     bc_sb(sb_store_open(&src, src_path, SB_READ, &o), "sb_store_open (source)");
     bc_sb(sb_store_open(&dst, dst_path, SB_CREATE_TRUNCATE, &o), "sb_store_open (destination)");
     bc_sb(sb_store_export_dataset(src, "bench", dst, &(sb_export_options){.version = SB_EXPORT_OPTIONS_VERSION, .new_name = NULL, .shrink = true, .chunk_size = c->chunk_rows}),
           "sb_store_export_dataset");
     bc_sb(sb_store_close(dst), "sb_store_close (destination)");
     bc_sb(sb_store_close(src), "sb_store_close (source)");
-    return bc_now() - t0;
+    return cli_now() - t0;
 }
 
 static double export_mpiio(const cfg *c, const char *src_path, const char *dst_path,
                            MPI_Info info, int rank, int nranks, bool sync)
 {
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = bc_now();
+    double t0 = cli_now();
     MPI_File in, out;
     if (MPI_File_open(MPI_COMM_WORLD, src_path, MPI_MODE_RDONLY, info, &in) ||
         MPI_File_open(MPI_COMM_WORLD, dst_path, MPI_MODE_CREATE | MPI_MODE_WRONLY, info, &out))
@@ -127,7 +127,7 @@ static double export_mpiio(const cfg *c, const char *src_path, const char *dst_p
         bc_die("MPI_File_sync", dst_path);
     MPI_File_close(&out);
     MPI_File_close(&in);
-    return bc_now() - t0;
+    return cli_now() - t0;
 }
 
 /* The copies must hold what the source holds: size and first row of the
@@ -170,24 +170,23 @@ int main(int argc, char **argv)
 {
     cfg c = {.bytes = 1ULL << 30, .row_bytes = 1000, .chunk_rows = 65536, .reps = 5,
              .dir = "."};
-    const bc_opt opts[] = {
-        {"--bytes", BC_SIZE, &c.bytes, "bytes of the dataset (default 1G)"},
-        {"--row-bytes", BC_SIZE, &c.row_bytes, "bytes of one trace (default 1000) + 16 plaintext"},
-        {"--chunk-rows", BC_SIZE, &c.chunk_rows, "rows per export chunk (default 65536)"},
-        {"--reps", BC_INT, &c.reps, "repetitions of each side (default 5)"},
-        {"--dir", BC_STR, &c.dir, "directory of the files (default .)"},
-        {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
-        {"--hints", BC_STR, &c.hints, "MPI-IO hints key=value,... for both sides"},
+    const cli_option opts[] = {
+        BC_OPT("bytes", CLI_OPT_SIZE, &c.bytes, "bytes of the dataset (default 1G)"),
+        BC_OPT("row-bytes", CLI_OPT_SIZE, &c.row_bytes, "bytes of one trace (default 1000) + 16 plaintext"),
+        BC_OPT("chunk-rows", CLI_OPT_SIZE, &c.chunk_rows, "rows per export chunk (default 65536)"),
+        BC_OPT("reps", CLI_OPT_INT, &c.reps, "repetitions of each side (default 5)"),
+        BC_OPT("dir", CLI_OPT_STRING, &c.dir, "directory of the files (default .)"),
+        BC_OPT("csv", CLI_OPT_STRING, &c.csv, "append one row per measurement to this CSV"),
+        BC_OPT("hints", CLI_OPT_STRING, &c.hints, "MPI-IO hints key=value,... for both sides"),
     };
     MPI_Init(&argc, &argv);
     int rank, nranks;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    int prc = bc_parse_args(argc, argv, opts, sizeof opts / sizeof *opts,
-                            "bench_export: parallel export vs a raw MPI-IO chunked copy");
-    if (prc != 0) {
+    int prc = bc_parse(argc, argv, opts, sizeof opts / sizeof *opts, "bench_export: parallel export vs a raw MPI-IO chunked copy");
+    if (prc >= 0) {
         MPI_Finalize();
-        return prc < 0 ? 2 : 0;
+        return prc;
     }
     if (c.row_bytes == 0 || c.chunk_rows == 0 || c.reps < 1 || c.reps > BC_MAX_REPS ||
         c.chunk_rows * c.row_bytes > (uint64_t)1 << 30)

@@ -75,7 +75,7 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
     const char *fields[] = {"data"};
     double raw = 0.0;
     MPI_Barrier(comm);
-    double t0 = bc_now();
+    double t0 = cli_now();
     sb_store *store = NULL;
     sb_dataset *ds = NULL;
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, &opts), "sb_store_open");
@@ -86,21 +86,21 @@ static times run_library(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info in
         uint64_t n = p->rows_per_rank - done < p->batch_rows ? p->rows_per_rank - done
                                                              : p->batch_rows;
         sb_array col = {.dtype = SB_UINT8, .ndim = 2, .shape = {n, c->row_bytes}, .data = buf};
-        double tb = bc_now();
+        double tb = cli_now();
         bc_sb(sb_dataset_extend(ds, 1, &col), "sb_dataset_extend");
         if (commit_due(c, batch))
             bc_sb(sb_dataset_flush(ds), "sb_dataset_flush");
-        raw += bc_now() - tb;
+        raw += cli_now() - tb;
     }
-    double tc = bc_now();
+    double tc = cli_now();
     bc_sb(sb_store_flush(store), "sb_store_flush");
-    raw += bc_now() - tc;
+    raw += cli_now() - tc;
     sb_write_report rep;
     sb_dataset_last_write(&rep, ds);
     *collective = rep.valid && rep.collective;
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     bc_sb(sb_store_close(store), "sb_store_close");
-    times t = {bc_now() - t0, raw};
+    times t = {cli_now() - t0, raw};
     if (!c->keep)
         remove_file(path, comm);
     return t;
@@ -117,7 +117,7 @@ static times run_mpiio(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info
     MPI_Comm_size(comm, &nranks);
     double raw = 0.0;
     MPI_Barrier(comm);
-    double t0 = bc_now();
+    double t0 = cli_now();
     MPI_File fh;
     if (MPI_File_open(comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, info, &fh) != MPI_SUCCESS)
         bc_die("MPI_File_open", path);
@@ -127,21 +127,21 @@ static times run_mpiio(const cfg *c, const plan *p, MPI_Comm comm, MPI_Info info
         uint64_t n = p->rows_per_rank - done < p->batch_rows ? p->rows_per_rank - done
                                                              : p->batch_rows;
         MPI_Offset off = (MPI_Offset)((size + (uint64_t)rank * n) * c->row_bytes);
-        double tb = bc_now();
+        double tb = cli_now();
         if (MPI_File_write_at_all(fh, off, buf, (int)(n * c->row_bytes), MPI_BYTE,
                                   MPI_STATUS_IGNORE) != MPI_SUCCESS)
             bc_die("MPI_File_write_at_all", path);
         if (sync && commit_due(c, batch) && MPI_File_sync(fh) != MPI_SUCCESS)
             bc_die("MPI_File_sync", path);
-        raw += bc_now() - tb;
+        raw += cli_now() - tb;
         size += n * (uint64_t)nranks;
     }
-    double tc = bc_now();
+    double tc = cli_now();
     if (sync && MPI_File_sync(fh) != MPI_SUCCESS)
         bc_die("MPI_File_sync", path);
-    raw += bc_now() - tc;
+    raw += cli_now() - tc;
     MPI_File_close(&fh);
-    times t = {bc_now() - t0, raw};
+    times t = {cli_now() - t0, raw};
     if (!c->keep)
         remove_file(path, comm);
     return t;
@@ -151,31 +151,30 @@ int main(int argc, char **argv)
 {
     cfg c = {.bytes = 1ULL << 30, .row_bytes = 4096, .batch_bytes = 4ULL << 20, .reps = 5,
              .dir = ".", .csv = NULL, .hints = NULL, .write_modes = "default"};
-    const bc_opt opts[] = {
-        {"--bytes", BC_SIZE, &c.bytes, "total bytes over all ranks (default 1G)"},
-        {"--row-bytes", BC_SIZE, &c.row_bytes, "bytes of one row (default 4K; 1K..64K)"},
-        {"--batch-bytes", BC_SIZE, &c.batch_bytes, "bytes per rank per extend (default 4M)"},
-        {"--reps", BC_INT, &c.reps, "repetitions of each side (default 5)"},
-        {"--sync", BC_FLAG, &c.sync, "fsync on both sides (store fsync option / MPI_File_sync)"},
-        {"--dir", BC_STR, &c.dir, "directory of the files written (default .)"},
-        {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
-        {"--hints", BC_STR, &c.hints, "MPI-IO hints key=value,... for both sides"},
-        {"--keep", BC_FLAG, &c.keep, "keep the files written by the last repetition"},
-        {"--commit-every", BC_SIZE, &c.commit_every,
+    const cli_option opts[] = {
+        BC_OPT("bytes", CLI_OPT_SIZE, &c.bytes, "total bytes over all ranks (default 1G)"),
+        BC_OPT("row-bytes", CLI_OPT_SIZE, &c.row_bytes, "bytes of one row (default 4K; 1K..64K)"),
+        BC_OPT("batch-bytes", CLI_OPT_SIZE, &c.batch_bytes, "bytes per rank per extend (default 4M)"),
+        BC_OPT("reps", CLI_OPT_INT, &c.reps, "repetitions of each side (default 5)"),
+        BC_OPT("sync", CLI_OPT_FLAG, &c.sync, "fsync on both sides (store fsync option / MPI_File_sync)"),
+        BC_OPT("dir", CLI_OPT_STRING, &c.dir, "directory of the files written (default .)"),
+        BC_OPT("csv", CLI_OPT_STRING, &c.csv, "append one row per measurement to this CSV"),
+        BC_OPT("hints", CLI_OPT_STRING, &c.hints, "MPI-IO hints key=value,... for both sides"),
+        BC_OPT("keep", CLI_OPT_FLAG, &c.keep, "keep the files written by the last repetition"),
+        BC_OPT("commit-every", CLI_OPT_SIZE, &c.commit_every,
          "commit (sb_dataset_flush; MPI_File_sync on mpiio-sync) every K batches, and at "
-         "close (default 0: at close only)"},
-        {"--write-modes", BC_STR, &c.write_modes,
-         "library sides, comma list of default,independent,collective (default: default)"},
+         "close (default 0: at close only)"),
+        BC_OPT("write-modes", CLI_OPT_STRING, &c.write_modes,
+         "library sides, comma list of default,independent,collective (default: default)"),
     };
     MPI_Init(&argc, &argv);
     int rank, nranks;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    int prc = bc_parse_args(argc, argv, opts, sizeof opts / sizeof *opts,
-                            "bench_extend: collective extend vs MPI_File_write_at_all");
-    if (prc != 0) {
+    int prc = bc_parse(argc, argv, opts, sizeof opts / sizeof *opts, "bench_extend: collective extend vs MPI_File_write_at_all");
+    if (prc >= 0) {
         MPI_Finalize();
-        return prc < 0 ? 2 : 0;
+        return prc;
     }
     if (c.row_bytes == 0 || c.reps < 1 || c.reps > BC_MAX_REPS || c.batch_bytes == 0)
         bc_die("arguments", "--row-bytes, --batch-bytes must be > 0 and --reps in 1..64");

@@ -39,7 +39,7 @@ static double create_store(const char *path, int n)
     remove(path);
     const char *fields[] = {"data", "plaintext"};
     char name[32];
-    double t0 = bc_now();
+    double t0 = cli_now();
     sb_store *store = NULL;
     bc_sb(sb_store_open(&store, path, SB_CREATE_TRUNCATE, NULL), "sb_store_open");
     for (int i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ static double create_store(const char *path, int n)
         bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     }
     bc_sb(sb_store_close(store), "sb_store_close");
-    return bc_now() - t0;
+    return cli_now() - t0;
 }
 
 static void measure(const cfg *c, bc_run *run, int n, int rep)
@@ -64,20 +64,20 @@ static void measure(const cfg *c, bc_run *run, int n, int rep)
     double t_create = create_store(path, n);
 
     sb_store *store = NULL;
-    double t0 = bc_now();
+    double t0 = cli_now();
     bc_sb(sb_store_open(&store, path, SB_READ, NULL), "sb_store_open");
-    double t_open = bc_now() - t0;
+    double t_open = cli_now() - t0;
 
     char **names = NULL;
     size_t count = 0;
-    t0 = bc_now();
+    t0 = cli_now();
     bc_sb(sb_store_dataset_names(&names, &count, store), "sb_store_dataset_names");
-    double t_list = bc_now() - t0;
+    double t_list = cli_now() - t0;
     if (count != (size_t)n)
         bc_die("sb_store_dataset_names", "returned another number of datasets than created");
     sb_free(names);
 
-    t0 = bc_now();
+    t0 = cli_now();
     for (int i = 0; i < c->loads; i++) {
         sb_dataset *ds = NULL;
         bc_sb(sb_store_load_dataset(&ds, store, target), "sb_store_load_dataset");
@@ -85,7 +85,7 @@ static void measure(const cfg *c, bc_run *run, int n, int rep)
             bc_die("sb_store_load_dataset", "the loaded dataset does not hold its one row");
         bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     }
-    double t_load = (bc_now() - t0) / c->loads;
+    double t_load = (cli_now() - t0) / c->loads;
     bc_sb(sb_store_close(store), "sb_store_close");
     remove(path);
 
@@ -100,18 +100,18 @@ static void measure(const cfg *c, bc_run *run, int n, int rep)
 int main(int argc, char **argv)
 {
     cfg c = {.counts = "10,1000,10000", .dir = ".", .reps = 5, .rep_base = 1, .loads = 20};
-    const bc_opt opts[] = {
-        {"--counts", BC_STR, &c.counts, "dataset counts, comma separated (default 10,1000,10000)"},
-        {"--reps", BC_INT, &c.reps, "repetitions (default 5)"},
-        {"--rep-base", BC_INT, &c.rep_base, "number of the first repetition (default 1)"},
-        {"--loads", BC_INT, &c.loads, "loads averaged per measurement (default 20)"},
-        {"--dir", BC_STR, &c.dir, "directory of the store (default .)"},
-        {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
+    const cli_option opts[] = {
+        BC_OPT("counts", CLI_OPT_STRING, &c.counts, "dataset counts, comma separated (default 10,1000,10000)"),
+        BC_OPT("reps", CLI_OPT_INT, &c.reps, "repetitions (default 5)"),
+        BC_OPT("rep-base", CLI_OPT_INT, &c.rep_base, "number of the first repetition (default 1)"),
+        BC_OPT("loads", CLI_OPT_INT, &c.loads, "loads averaged per measurement (default 20)"),
+        BC_OPT("dir", CLI_OPT_STRING, &c.dir, "directory of the store (default .)"),
+        BC_OPT("csv", CLI_OPT_STRING, &c.csv, "append one row per measurement to this CSV"),
     };
-    int prc = bc_parse_args(argc, argv, opts, sizeof opts / sizeof *opts,
-                            "bench_meta: create / open / list / load one in stores of N datasets");
-    if (prc != 0)
-        return prc < 0 ? 2 : 0;
+    int prc = bc_parse(argc, argv, opts, sizeof opts / sizeof *opts,
+                       "bench_meta: create / open / list / load one in stores of N datasets");
+    if (prc >= 0)
+        return prc;
     if (c.reps < 1 || c.reps > BC_MAX_REPS || c.loads < 1)
         bc_die("arguments", "--reps in 1..64, --loads >= 1");
     bc_run run = {.csv = c.csv, .ranks = 1, .rank = 0};

@@ -92,17 +92,17 @@ static times read_library(const char *path, MPI_Info info, unsigned char *buf,
     sb_dataset *ds = NULL;
     double raw = 0.0;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = bc_now();
+    double t0 = cli_now();
     bc_sb(sb_store_open(&store, path, SB_READ, &o), "sb_store_open");
     bc_sb(sb_store_load_dataset(&ds, store, "bench"), "sb_store_load_dataset");
     for (uint64_t done = 0; done < rows_per_rank; done += batch_rows) {
-        double tb = bc_now();
+        double tb = cli_now();
         bc_sb(sb_dataset_read_all(buf, ds, "data", (uint64_t)rank * rows_per_rank + done, batch_at(done)), "sb_dataset_read_all");
-        raw += bc_now() - tb;
+        raw += cli_now() - tb;
     }
     bc_sb(sb_dataset_close(ds), "sb_dataset_close");
     bc_sb(sb_store_close(store), "sb_store_close");
-    return (times){bc_now() - t0, raw};
+    return (times){cli_now() - t0, raw};
 }
 
 static times read_mpiio(const cfg *c, const char *path, MPI_Info info, unsigned char *buf,
@@ -110,20 +110,20 @@ static times read_mpiio(const cfg *c, const char *path, MPI_Info info, unsigned 
 {
     double raw = 0.0;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = bc_now();
+    double t0 = cli_now();
     MPI_File fh;
     if (MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_RDONLY, info, &fh))
         bc_die("MPI_File_open", path);
     for (uint64_t done = 0; done < rows_per_rank; done += batch_rows) {
         MPI_Offset off = (MPI_Offset)(((uint64_t)rank * rows_per_rank + done) * c->row_bytes);
-        double tb = bc_now();
+        double tb = cli_now();
         if (MPI_File_read_at_all(fh, off, buf, (int)(batch_at(done) * c->row_bytes), MPI_BYTE,
                                  MPI_STATUS_IGNORE))
             bc_die("MPI_File_read_at_all", path);
-        raw += bc_now() - tb;
+        raw += cli_now() - tb;
     }
     MPI_File_close(&fh);
-    return (times){bc_now() - t0, raw};
+    return (times){cli_now() - t0, raw};
 }
 
 /* The last batch read must be what was written there. */
@@ -144,25 +144,24 @@ int main(int argc, char **argv)
 {
     cfg c = {.bytes = 1ULL << 30, .row_bytes = 4096, .batch_bytes = 16ULL << 20, .reps = 5,
              .dir = "."};
-    const bc_opt opts[] = {
-        {"--bytes", BC_SIZE, &c.bytes, "total bytes over all ranks (default 1G)"},
-        {"--row-bytes", BC_SIZE, &c.row_bytes, "bytes of one row (default 4K)"},
-        {"--batch-bytes", BC_SIZE, &c.batch_bytes, "bytes per rank per read (default 16M)"},
-        {"--reps", BC_INT, &c.reps, "repetitions of each side (default 5)"},
-        {"--cold", BC_FLAG, &c.cold, "drop the file's page cache before each read"},
-        {"--dir", BC_STR, &c.dir, "directory of the files (default .)"},
-        {"--csv", BC_STR, &c.csv, "append one row per measurement to this CSV"},
-        {"--hints", BC_STR, &c.hints, "MPI-IO hints key=value,... for both sides"},
+    const cli_option opts[] = {
+        BC_OPT("bytes", CLI_OPT_SIZE, &c.bytes, "total bytes over all ranks (default 1G)"),
+        BC_OPT("row-bytes", CLI_OPT_SIZE, &c.row_bytes, "bytes of one row (default 4K)"),
+        BC_OPT("batch-bytes", CLI_OPT_SIZE, &c.batch_bytes, "bytes per rank per read (default 16M)"),
+        BC_OPT("reps", CLI_OPT_INT, &c.reps, "repetitions of each side (default 5)"),
+        BC_OPT("cold", CLI_OPT_FLAG, &c.cold, "drop the file's page cache before each read"),
+        BC_OPT("dir", CLI_OPT_STRING, &c.dir, "directory of the files (default .)"),
+        BC_OPT("csv", CLI_OPT_STRING, &c.csv, "append one row per measurement to this CSV"),
+        BC_OPT("hints", CLI_OPT_STRING, &c.hints, "MPI-IO hints key=value,... for both sides"),
     };
     MPI_Init(&argc, &argv);
     int rank, nranks;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    int prc = bc_parse_args(argc, argv, opts, sizeof opts / sizeof *opts,
-                            "bench_read: collective read vs MPI_File_read_at_all");
-    if (prc != 0) {
+    int prc = bc_parse(argc, argv, opts, sizeof opts / sizeof *opts, "bench_read: collective read vs MPI_File_read_at_all");
+    if (prc >= 0) {
         MPI_Finalize();
-        return prc < 0 ? 2 : 0;
+        return prc;
     }
     if (c.row_bytes == 0 || c.batch_bytes == 0 || c.reps < 1 || c.reps > BC_MAX_REPS)
         bc_die("arguments", "--row-bytes, --batch-bytes must be > 0 and --reps in 1..64");

@@ -45,10 +45,6 @@ int sb_tm_init(sb_trace_model *m, uint64_t seed, uint32_t samples, sb_dtype dtyp
                char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    if (seed > SB_TM_MAX_SEED) {
-        seterr(err, errlen, "seed must be below 2^53 (JSON keeps it exact)");
-        return -1;
-    }
     if (samples < 8) {
         seterr(err, errlen, "samples must be at least 8 (the leakage points must be distinct)");
         return -1;
@@ -171,6 +167,11 @@ int sb_tm_unhex(const char *text, uint8_t *bytes, size_t n)
     return 0;
 }
 
+static void add_int(cJSON *o, const char *name, int64_t value)
+{
+    cJSON_AddItemToObject(o, name, sb_json_number_i64(value));
+}
+
 cJSON *sb_tm_to_json(const sb_trace_model *m)
 {
     char hex[33];
@@ -178,23 +179,23 @@ cJSON *sb_tm_to_json(const sb_trace_model *m)
     if (!o)
         return NULL;
     sb_tm_hex(m->key, 16, hex);
-    cJSON_AddNumberToObject(o, "seed", (double)m->seed);
-    cJSON_AddNumberToObject(o, "samples", m->samples);
+    cJSON_AddItemToObject(o, "seed", sb_json_number_u64(m->seed));
+    add_int(o, "samples", m->samples);
     cJSON_AddStringToObject(o, "dtype", sb_dtype_name(m->dtype));
     cJSON_AddStringToObject(o, "key", hex);
     cJSON_AddStringToObject(o, "key_mode", "fixed per seed");
-    cJSON_AddNumberToObject(o, "baseline_amplitude", m->baseline_amplitude);
-    cJSON_AddNumberToObject(o, "baseline_period", m->baseline_period);
-    cJSON_AddNumberToObject(o, "noise_divisor", m->noise_divisor);
-    cJSON_AddNumberToObject(o, "scale", m->dtype == SB_INT16 ? 256 : 1);
+    add_int(o, "baseline_amplitude", m->baseline_amplitude);
+    add_int(o, "baseline_period", m->baseline_period);
+    add_int(o, "noise_divisor", m->noise_divisor);
+    add_int(o, "scale", m->dtype == SB_INT16 ? 256 : 1);
     cJSON *leaks = cJSON_AddArrayToObject(o, "leakage");
     for (int k = 0; leaks && k < m->nleaks; k++) {
         cJSON *l = cJSON_CreateObject();
         if (!l)
             break;
-        cJSON_AddNumberToObject(l, "sample", m->leaks[k].sample);
-        cJSON_AddNumberToObject(l, "byte", m->leaks[k].byte);
-        cJSON_AddNumberToObject(l, "gain", m->leaks[k].gain);
+        add_int(l, "sample", m->leaks[k].sample);
+        add_int(l, "byte", m->leaks[k].byte);
+        add_int(l, "gain", m->leaks[k].gain);
         cJSON_AddStringToObject(l, "target", "hamming_weight(sbox[plaintext[byte] ^ key[byte]])");
         cJSON_AddItemToArray(leaks, l);
     }
@@ -202,35 +203,41 @@ cJSON *sb_tm_to_json(const sb_trace_model *m)
     int n = sb_tm_leak_points(m, 0, pts, SB_TM_MAX_LEAKS);
     cJSON *lp = cJSON_AddArrayToObject(o, "leakage_points");
     for (int k = 0; lp && k < n; k++)
-        cJSON_AddItemToArray(lp, cJSON_CreateNumber(pts[k]));
+        cJSON_AddItemToArray(lp, sb_json_number_i64(pts[k]));
     return o;
 }
 
-/* An integer member in [lo, hi]; -1 with a message naming it otherwise. */
-static int get_int(const cJSON *o, const char *name, double lo, double hi, double *out,
+/* An integer member in [lo, hi], read exactly; -1 with a message naming it
+ * otherwise. */
+static int get_int(const cJSON *o, const char *name, int64_t lo, int64_t hi, int64_t *out,
                    char *err, size_t errlen)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
-        v->valuedouble != (double)(int64_t)v->valuedouble) {
+    int64_t v = 0;
+    if (sb_json_get_i64(&v, cJSON_GetObjectItemCaseSensitive(o, name)) != 0 || v < lo ||
+        v > hi) {
         if (err && errlen)
-            snprintf(err, errlen, "settings member '%s' is missing or not an integer in [%.0f, %.0f]",
-                     name, lo, hi);
+            snprintf(err, errlen, "settings member '%s' is missing or not an integer in "
+                     "[%lld, %lld]", name, (long long)lo, (long long)hi);
         return -1;
     }
-    *out = v->valuedouble;
+    *out = v;
     return 0;
 }
 
 int sb_tm_from_json(sb_trace_model *m, const cJSON *o, char *err, size_t errlen)
 {
-    double seed, samples, amp, period, noise;
+    uint64_t seed;
+    int64_t samples, amp, period, noise;
     if (!cJSON_IsObject(o)) {
         seterr(err, errlen, "settings are not a JSON object");
         return -1;
     }
-    if (get_int(o, "seed", 0, (double)SB_TM_MAX_SEED, &seed, err, errlen) ||
-        get_int(o, "samples", 8, 4294967295.0, &samples, err, errlen))
+    if (sb_json_get_u64(&seed, cJSON_GetObjectItemCaseSensitive(o, "seed")) != 0) {
+        seterr(err, errlen, "settings member 'seed' is missing or not an integer in "
+                            "[0, 18446744073709551615]");
+        return -1;
+    }
+    if (get_int(o, "samples", 8, UINT32_MAX, &samples, err, errlen))
         return -1;
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(o, "dtype");
     sb_dtype dtype;
@@ -238,7 +245,7 @@ int sb_tm_from_json(sb_trace_model *m, const cJSON *o, char *err, size_t errlen)
         seterr(err, errlen, "settings member 'dtype' is missing or not a dtype name");
         return -1;
     }
-    if (sb_tm_init(m, (uint64_t)seed, (uint32_t)samples, dtype, err, errlen))
+    if (sb_tm_init(m, seed, (uint32_t)samples, dtype, err, errlen))
         return -1;
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
     if (!cJSON_IsString(key) || sb_tm_unhex(key->valuestring, m->key, 16)) {
@@ -246,8 +253,8 @@ int sb_tm_from_json(sb_trace_model *m, const cJSON *o, char *err, size_t errlen)
         return -1;
     }
     if (get_int(o, "baseline_amplitude", 0, 30000, &amp, err, errlen) ||
-        get_int(o, "baseline_period", 0, 1e9, &period, err, errlen) ||
-        get_int(o, "noise_divisor", 1, 1e9, &noise, err, errlen))
+        get_int(o, "baseline_period", 0, 1000000000, &period, err, errlen) ||
+        get_int(o, "noise_divisor", 1, 1000000000, &noise, err, errlen))
         return -1;
     m->baseline_amplitude = (int)amp;
     m->baseline_period = (int)period;
@@ -261,7 +268,7 @@ int sb_tm_from_json(sb_trace_model *m, const cJSON *o, char *err, size_t errlen)
     const cJSON *l;
     cJSON_ArrayForEach(l, leaks)
     {
-        double sample, byte, gain;
+        int64_t sample, byte, gain;
         if (get_int(l, "sample", 0, samples - 1, &sample, err, errlen) ||
             get_int(l, "byte", 0, 15, &byte, err, errlen) ||
             get_int(l, "gain", -30000, 30000, &gain, err, errlen))

@@ -30,8 +30,6 @@
 #include <secbench/storage.h>
 
 #define SB_TM_MAX_LEAKS 16
-/* Seeds live in JSON, whose numbers are doubles: keep them exact. */
-#define SB_TM_MAX_SEED ((UINT64_C(1) << 53) - 1)
 
 typedef struct sb_tm_leak {
     uint32_t sample; /* sample index in the trace */
@@ -67,8 +65,9 @@ void sb_tm_samples(const sb_trace_model *m, uint64_t i, const uint8_t pt[16], vo
 int sb_tm_leak_points(const sb_trace_model *m, int byte, uint32_t *points, int max);
 
 /* The model as a JSON object (seed, samples, dtype, key in hex, baseline,
- * noise, leaks), and back. from_json returns -1 with a sentence in err when a
- * member is missing or wrong. */
+ * noise, leaks), and back. Integers are exact (json.h): any 64-bit seed
+ * survives. from_json returns -1 with a sentence in err when a member is
+ * missing or wrong. */
 cJSON *sb_tm_to_json(const sb_trace_model *m);
 int sb_tm_from_json(sb_trace_model *m, const cJSON *obj, char *err, size_t errlen);
 

@@ -1,7 +1,7 @@
 /* sb-acquire: a stand-in for a bench of oscilloscopes. Every rank produces
  * traces of the deterministic model (common/tracemodel.h) and the job writes
  * them collectively, in batches, into one dataset; `--verify` regenerates
- * every stored row and compares.
+ * the stored rows and compares.
  *
  * Layout: dataset (default "acquisition") of capacity --traces with fields
  * data (int8/int16, one row of --samples), plaintext, ciphertext, key (16
@@ -15,7 +15,8 @@
  *
  * Resume: when the dataset exists (a killed or time-sliced run) the job
  * continues at index = size with the stored settings; options that contradict
- * them are refused. */
+ * them are refused. The dataset is marked unfinished (_sb_incomplete) from
+ * its creation until its last row is written. */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdbool.h>
@@ -25,127 +26,172 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <mpi.h>
 #include <secbench/storage.h>
 
-#include "cli.h"
+#include "output.h"
+#include "prog.h"
 #include "progress.h"
 #include "tracemodel.h"
 
 #define PROG "sb-acquire"
 #define SETTINGS_ASSET "acquisition.json"
 #define DEFAULT_DATASET "acquisition"
-#define UNSET UINT64_MAX
+#define DEFAULT_TRACES 10000
+#define DEFAULT_SAMPLES 1000
+#define DEFAULT_BATCH 1000
+#define DEFAULT_COMMIT_EVERY 10000
+#define DEFAULT_CHUNK 1000
+/* The capacity is stored as an int64 attribute. */
+#define MAX_TRACES ((uint64_t)INT64_MAX)
 
 static const char *const FIELDS[4] = {"data", "plaintext", "ciphertext", "key"};
 
+static const char help[] =
+    "Usage: mpirun -n N " PROG " STORE [options]\n"
+    "       mpirun -n N " PROG " STORE --verify [--dataset NAME] [--rows START:END]\n"
+    "\n"
+    "Acquire simulated AES-128 side-channel traces into dataset NAME of STORE\n"
+    "(created if missing), or resume a partial acquisition at its size. Trace i\n"
+    "depends only on the seed and i, never on the rank count. The settings go to\n"
+    "the JSON asset \"" SETTINGS_ASSET "\" of the dataset (integers exact). The\n"
+    "dataset is marked unfinished (_sb_incomplete) until its last trace is\n"
+    "written, so a job killed or stopped early (--max-rows) leaves a dataset that\n"
+    "says so; run " PROG " again to resume it.\n"
+    "\n"
+    "Acquisition options:\n"
+    "  --dataset NAME      dataset name (default \"" DEFAULT_DATASET "\")\n"
+    "  --traces N          traces to acquire = dataset capacity, 1 to 2^63-1\n"
+    "                      (default 10000)\n"
+    "  --samples N         samples per trace, 8 to 2^32-1 (default 1000)\n"
+    "  --dtype T           int8 or int16 samples (default int8)\n"
+    "  --batch N           traces per collective write, all ranks (default 1000;\n"
+    "                      memory holds at most the traces still to acquire)\n"
+    "  --commit-every N    flush and print 'committed N' every N rows (default\n"
+    "                      10000; 0 = only at the end)\n"
+    "  --seed S            model seed, any 64-bit unsigned integer (default 1)\n"
+    "  --rate HZ           at most HZ traces/s, like a scope's trigger rate\n"
+    "                      (default 0 = no limit)\n"
+    "  --max-rows N        stop after N new rows (time-sliced jobs; a rerun\n"
+    "                      resumes); 0 adds no row. Default: every trace.\n"
+    "  --progress          progress and rate on stderr (default: only when\n"
+    "                      stderr is a terminal)\n"
+    "A resumed run takes --traces, --samples, --dtype and --seed from the stored\n"
+    "settings, and refuses values that differ. It uses the batch and commit-every\n"
+    "stored by the first run unless --batch or --commit-every is given again\n"
+    "(each run's batch is recorded in the settings' \"runs\" list).\n"
+    "\n"
+    "Verification (--verify):\n"
+    "  --verify            regenerate the stored rows and compare; prints\n"
+    "                      'verified N rows, M mismatches' and names the first\n"
+    "                      rows that differ; notes a dataset marked unfinished\n"
+    "  --rows START:END    verify rows [START, END) only, e.g. what a time-sliced\n"
+    "                      run added (END omitted: the size; default all rows);\n"
+    "                      the line then ends 'in rows START:END of SIZE'\n"
+    "  --chunk N           rows per rank per read (default 1000; at most the rows\n"
+    "                      a rank verifies)\n"
+    "  --dataset, --progress as above; other options are refused with --verify.\n"
+    "\n"
+    "  -V, --version       program, library, HDF5 and MPI versions\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 on success (--verify: every row matches), 1 on failure\n"
+    "(--verify: a mismatch), 2 on a command-line mistake (a value out of range,\n"
+    "an option that does not apply, --rows beyond the dataset).\n";
+
 typedef struct options {
-    const char *store;
-    const char *dataset;
-    const char *dtype;
-    const char *rows; /* --rows START:END of --verify, NULL = all */
+    const char *store, *dataset, *dtype_text, *rows;
+    sb_dtype dtype;
     uint64_t traces, samples, batch, commit_every, seed, rate, max_rows, chunk;
-    bool progress, verify, version;
+    bool traces_given, samples_given, dtype_given, batch_given, commit_given, seed_given,
+        rate_given, max_rows_given, chunk_given, rows_given, dataset_given;
+    bool progress, verify;
 } options;
 
-static void usage(void)
+/* Options that make no sense with --verify, or only with it: a usage error
+ * rather than silence. */
+static int check_mode(const options *o)
 {
-    if (cli_rank() != 0)
-        return;
-    printf("Usage: mpirun -n N " PROG " STORE [options]\n"
-           "       mpirun -n N " PROG " STORE --verify [--dataset NAME] [--rows START:END]\n"
-           "\n"
-           "Acquire simulated AES-128 side-channel traces into dataset NAME of STORE\n"
-           "(opened with mode \"a\"), or resume a partial acquisition at its size.\n"
-           "\n"
-           "  --dataset NAME      dataset name (default \"" DEFAULT_DATASET "\")\n"
-           "  --traces N          traces to acquire = dataset capacity (default 10000)\n"
-           "  --samples N         samples per trace, at least 8 (default 1000)\n"
-           "  --dtype T           int8 or int16 samples (default int8)\n"
-           "  --batch N           traces per collective write, all ranks (default 1000)\n"
-           "  --commit-every N    flush and print 'committed N' every N rows\n"
-           "                      (default 10000; 0 = only at the end)\n"
-           "                      (a resumed run keeps the stored batch and commit-every)\n"
-           "  --seed S            model seed, below 2^53 (default 1)\n"
-           "  --rate HZ           at most HZ traces/s, like a scope's trigger rate (0 = no limit)\n"
-           "  --max-rows N        stop after N new rows (time-sliced jobs; rerun resumes)\n"
-           "  --progress          progress and rate on stderr\n"
-           "  --verify            regenerate every stored row and compare; prints\n"
-           "                      'verified N rows, M mismatches'\n"
-           "  --rows START:END    with --verify: only rows START..END-1 (END omitted =\n"
-           "                      the dataset size), e.g. what the last run added\n"
-           "  --chunk N           rows per rank per read with --verify (default 1000)\n"
-           "  --version, --help\n"
-           "\n"
-           "The settings are stored in the JSON asset \"" SETTINGS_ASSET "\" of the dataset.\n");
+    const struct {
+        bool given;
+        const char *name;
+    } acquire_only[] = {{o->traces_given, "--traces"},     {o->samples_given, "--samples"},
+                        {o->dtype_given, "--dtype"},       {o->batch_given, "--batch"},
+                        {o->commit_given, "--commit-every"}, {o->seed_given, "--seed"},
+                        {o->rate_given, "--rate"},         {o->max_rows_given, "--max-rows"}},
+      verify_only[] = {{o->rows_given, "--rows"}, {o->chunk_given, "--chunk"}};
+    for (size_t i = 0; o->verify && i < sizeof acquire_only / sizeof acquire_only[0]; i++)
+        if (acquire_only[i].given) {
+            cli_usage_error(NULL, "%s does not apply to --verify (which reads the stored "
+                            "settings)", acquire_only[i].name);
+            return -1;
+        }
+    for (size_t i = 0; !o->verify && i < sizeof verify_only / sizeof verify_only[0]; i++)
+        if (verify_only[i].given) {
+            cli_usage_error(NULL, "%s applies only to --verify", verify_only[i].name);
+            return -1;
+        }
+    return 0;
 }
 
-/* Every rank learns whether any rank failed a call; the lowest failing rank
- * says why, so that the error is one line whatever the rank count. */
-static bool failed(int rc, const char *what)
+static int check_options(options *o)
 {
-    int nranks = cli_nranks(), mine = rc < 0 ? cli_rank() : nranks, first;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (first == nranks)
-        return false;
-    if (first == cli_rank())
-        fprintf(stderr, PROG ": error: %s: %s\n", what,
-                rc < 0 && sb_last_error_message()[0] ? sb_last_error_message()
-                                                     : sb_error_name(rc));
-    return true;
-}
-
-/* Rank r's contiguous block of n items split over `nranks`. */
-static void block(uint64_t n, int rank, int nranks, uint64_t *start, uint64_t *count)
-{
-    uint64_t q = n / (uint64_t)nranks, rem = n % (uint64_t)nranks, r = (uint64_t)rank;
-    *start = r * q + (r < rem ? r : rem);
-    *count = q + (r < rem ? 1 : 0);
-}
-
-static int check_options(options *o, sb_dtype *dtype)
-{
-    if (o->dtype && sb_dtype_parse(dtype, o->dtype) != 0) {
-        cli_usage_error(NULL, "--dtype must be int8 or int16, got '%s'", o->dtype);
+    if (check_mode(o))
+        return -1;
+    if (!o->dataset[0]) {
+        cli_usage_error(NULL, "--dataset must not be empty");
         return -1;
     }
-    if (o->dtype && *dtype != SB_INT8 && *dtype != SB_INT16) {
-        cli_usage_error(NULL, "--dtype must be int8 or int16, got '%s'", o->dtype);
+    if (o->dtype_given && (sb_dtype_parse(&o->dtype, o->dtype_text) != 0 ||
+                           (o->dtype != SB_INT8 && o->dtype != SB_INT16))) {
+        cli_usage_error(NULL, "--dtype must be int8 or int16, got '%s'", o->dtype_text);
         return -1;
     }
-    if (o->traces == 0) {
-        cli_usage_error(NULL, "--traces must be at least 1");
+    if (o->traces == 0 || o->traces > MAX_TRACES) {
+        cli_usage_error(NULL, "--traces must be between 1 and %" PRIu64 ", got %" PRIu64,
+                        MAX_TRACES, o->traces);
         return -1;
     }
-    if (o->samples != UNSET && (o->samples < 8 || o->samples > UINT32_MAX)) {
-        cli_usage_error(NULL, "--samples must be between 8 and %" PRIu32, UINT32_MAX);
+    if (o->samples < 8 || o->samples > UINT32_MAX) {
+        cli_usage_error(NULL, "--samples must be between 8 and %" PRIu32 ", got %" PRIu64,
+                        UINT32_MAX, o->samples);
         return -1;
     }
-    if (o->seed != UNSET && o->seed > SB_TM_MAX_SEED) {
-        cli_usage_error(NULL, "--seed must be below 2^53 (it is stored in JSON)");
+    if (o->batch == 0) {
+        cli_usage_error(NULL, "--batch must be at least 1");
         return -1;
     }
-    if (o->batch == 0 || o->chunk == 0) { /* UNSET passes: defaults come later */
-        cli_usage_error(NULL, "--batch and --chunk must be at least 1");
+    if (o->chunk == 0) {
+        cli_usage_error(NULL, "--chunk must be at least 1");
+        return -1;
+    }
+    uint64_t start, end;
+    bool end_given;
+    if (o->rows_given && (o->rows[0] == ':' || !cli_parse_range(o->rows, &start, &end,
+                                                                 &end_given))) {
+        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", o->rows);
         return -1;
     }
     return 0;
 }
 
+static void add_u64(cJSON *obj, const char *key, uint64_t value)
+{
+    cJSON_AddItemToObject(obj, key, sb_json_number_u64(value));
+}
+
 /* The settings asset of a new acquisition. */
-static cJSON *settings_json(const sb_trace_model *m, const options *o, const char *dataset,
-                            uint64_t traces)
+static cJSON *settings_json(const sb_trace_model *m, const options *o)
 {
     cJSON *s = sb_tm_to_json(m);
     if (!s)
         return NULL;
     cJSON_AddStringToObject(s, "generator", PROG);
     cJSON_AddStringToObject(s, "version", sb_version());
-    cJSON_AddStringToObject(s, "dataset", dataset);
-    cJSON_AddNumberToObject(s, "traces", (double)traces);
-    cJSON_AddNumberToObject(s, "batch", (double)o->batch);
-    cJSON_AddNumberToObject(s, "commit_every", (double)o->commit_every);
-    cJSON_AddNumberToObject(s, "ranks", cli_nranks());
+    cJSON_AddItemToObject(s, "dataset", out_json_string(o->dataset));
+    add_u64(s, "traces", o->traces);
+    add_u64(s, "batch", o->batch);
+    add_u64(s, "commit_every", o->commit_every);
+    add_u64(s, "ranks", (uint64_t)cli_nranks());
     cJSON *fields = cJSON_AddArrayToObject(s, "fields");
     for (int f = 0; fields && f < 4; f++)
         cJSON_AddItemToArray(fields, cJSON_CreateString(FIELDS[f]));
@@ -155,20 +201,29 @@ static cJSON *settings_json(const sb_trace_model *m, const options *o, const cha
 
 /* A stored setting against an explicit option: refuse rather than mix two
  * acquisitions in one dataset. */
-static int same_setting(const char *dataset, const char *name, uint64_t given,
+static int same_setting(const options *o, const char *name, bool given, uint64_t value,
                         uint64_t stored)
 {
-    if (given == UNSET || given == stored)
+    char shown[1024];
+    if (!given || value == stored)
         return 0;
     cli_error("dataset '%s' was acquired with --%s %" PRIu64 ", not %" PRIu64
               "; rerun with the stored settings to resume it, or pick another --dataset",
-              dataset, name, stored, given);
+              out_shown(shown, sizeof shown, o->dataset), name, stored, value);
     return -1;
 }
 
-/* Fix the fields' dtypes and shapes up front so that even an empty dataset
- * says what it will hold, and check them on resume. */
-static int prepare_fields(sb_dataset *ds, const sb_trace_model *m)
+/* A stored positive integer, or `fallback` when absent or not one. */
+static uint64_t stored_u64(const cJSON *settings, const char *name, uint64_t fallback)
+{
+    uint64_t v;
+    return sb_json_get_u64(&v, cJSON_GetObjectItemCaseSensitive(settings, name)) == 0 ? v
+                                                                                      : fallback;
+}
+
+/* The fields' dtypes and shapes: defined up front (so that even an empty
+ * dataset says what it will hold) or checked. Collective. */
+static int prepare_fields(sb_dataset *ds, const sb_trace_model *m, bool define)
 {
     for (size_t f = 0; f < 4; f++) {
         size_t index;
@@ -178,87 +233,86 @@ static int prepare_fields(sb_dataset *ds, const sb_trace_model *m)
         int rc = sb_dataset_field_index(&index, ds, FIELDS[f]);
         if (rc == 0)
             rc = sb_dataset_field_info(&info, ds, index);
-        if (failed(rc, "dataset has not the fields data, plaintext, ciphertext, key"))
+        if (prog_failed_ctx(rc, "the dataset has not the fields data, plaintext, ciphertext, key"))
             return -1;
-        if (info.defined) {
-            if (info.dtype != want || info.row_ndim != 1 || info.row_shape[0] != shape) {
-                cli_error("field '%s' is not %s of %" PRIu64 " per row as the settings say",
-                          FIELDS[f], sb_dtype_name(want), shape);
+        if (!info.defined && define) {
+            if (prog_failed(sb_dataset_define_field(ds, FIELDS[f], want, 1, &shape)))
                 return -1;
-            }
-            continue;
-        }
-        char what[96];
-        snprintf(what, sizeof what, "cannot define field '%s'", FIELDS[f]);
-        if (failed(sb_dataset_define_field(ds, FIELDS[f], want, 1, &shape), what))
+        } else if (!info.defined || !info.supported || info.dtype != want ||
+                   info.row_ndim != 1 || info.row_shape[0] != shape) {
+            cli_error("field '%s' is not %s of %" PRIu64 " per row as the settings say",
+                      FIELDS[f], sb_dtype_name(want), shape);
             return -1;
+        }
     }
     return 0;
 }
 
-/* Open or create the dataset; on return *model holds the settings in force. */
-static int open_acquisition(sb_store *store, options *o, sb_dtype dtype, sb_dataset **ds,
-                            sb_trace_model *model, uint64_t *traces)
+/* Load a dataset of this program: its settings and model. Collective. */
+static int load_acquisition(sb_store *store, const options *o, sb_dataset **ds,
+                            cJSON **settings, sb_trace_model *model)
+{
+    char err[256], shown[1024];
+    out_shown(shown, sizeof shown, o->dataset);
+    if (prog_failed(sb_store_load_dataset(ds, store, o->dataset)))
+        return -1;
+    if (prog_failed_ctx(sb_dataset_get_json_asset(settings, *ds, SETTINGS_ASSET),
+                        "dataset '%s' has no readable '" SETTINGS_ASSET "' asset (not an "
+                        PROG " dataset?), refusing to use it", shown))
+        return -1;
+    if (sb_tm_from_json(model, *settings, err, sizeof err)) {
+        cli_error("asset '" SETTINGS_ASSET "' of dataset '%s': %s", shown, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Open or create the dataset; on return *model holds the settings in force
+ * and o->traces, batch, commit_every those of this run. */
+static int open_acquisition(sb_store *store, options *o, sb_dataset **ds,
+                            sb_trace_model *model)
 {
     bool exists = false;
     char err[256];
     cJSON *settings = NULL;
-    if (failed(sb_store_has_dataset(&exists, store, o->dataset), "cannot look for the dataset"))
+    int status = -1;
+    if (prog_failed(sb_store_has_dataset(&exists, store, o->dataset)))
         return -1;
     if (!exists) {
-        *traces = o->traces == UNSET ? 10000 : o->traces;
-        if (o->batch == UNSET)
-            o->batch = 1000;
-        if (o->commit_every == UNSET)
-            o->commit_every = 10000;
-        if (sb_tm_init(model, o->seed == UNSET ? 1 : o->seed,
-                       (uint32_t)(o->samples == UNSET ? 1000 : o->samples), dtype, err,
-                       sizeof err)) {
+        if (sb_tm_init(model, o->seed, (uint32_t)o->samples, o->dtype, err, sizeof err)) {
             cli_error("%s", err);
             return -1;
         }
-        if (failed(sb_store_create_dataset(ds, store, o->dataset, *traces, 4, FIELDS),
-                   "cannot create the dataset"))
+        if (prog_failed(sb_store_create_dataset(ds, store, o->dataset, o->traces, 4, FIELDS)) ||
+            prog_failed(sb_dataset_set_incomplete(*ds, true)))
             return -1;
-        settings = settings_json(model, o, o->dataset, *traces);
+        settings = settings_json(model, o);
+        if (prog_failed_if(!settings, "out of memory building the settings"))
+            return -1;
     } else {
-        if (failed(sb_store_load_dataset(ds, store, o->dataset), "cannot load the dataset"))
-            return -1;
-        int rc = sb_dataset_get_json_asset(&settings, *ds, SETTINGS_ASSET);
-        if (failed(rc, "dataset exists without a readable '" SETTINGS_ASSET
-                       "' asset (not an sb-acquire dataset?), refusing to append"))
-            return -1;
-        if (sb_tm_from_json(model, settings, err, sizeof err)) {
-            cli_error("asset '" SETTINGS_ASSET "' of dataset '%s': %s", o->dataset, err);
-            cJSON_Delete(settings);
-            return -1;
-        }
-        *traces = sb_dataset_capacity(*ds);
-        /* A resumed run keeps the pace of the first one unless told otherwise. */
-        const cJSON *batch = cJSON_GetObjectItemCaseSensitive(settings, "batch");
-        const cJSON *every = cJSON_GetObjectItemCaseSensitive(settings, "commit_every");
-        if (o->batch == UNSET)
-            o->batch = cJSON_IsNumber(batch) && batch->valuedouble >= 1 ? (uint64_t)batch->valuedouble : 1000;
-        if (o->commit_every == UNSET)
-            o->commit_every = cJSON_IsNumber(every) && every->valuedouble >= 0
-                                  ? (uint64_t)every->valuedouble : 10000;
-        if (same_setting(o->dataset, "traces", o->traces, *traces) ||
-            same_setting(o->dataset, "samples", o->samples, model->samples) ||
-            same_setting(o->dataset, "seed", o->seed, model->seed)) {
-            cJSON_Delete(settings);
-            return -1;
-        }
-        if (o->dtype && dtype != model->dtype) {
+        if (load_acquisition(store, o, ds, &settings, model))
+            goto done;
+        uint64_t capacity = sb_dataset_capacity(*ds);
+        if (same_setting(o, "traces", o->traces_given, o->traces, capacity) ||
+            same_setting(o, "samples", o->samples_given, o->samples, model->samples) ||
+            same_setting(o, "seed", o->seed_given, o->seed, model->seed))
+            goto done;
+        if (o->dtype_given && o->dtype != model->dtype) {
+            char shown[1024];
             cli_error("dataset '%s' was acquired with --dtype %s, not %s; rerun with the "
                       "stored settings to resume it, or pick another --dataset",
-                      o->dataset, sb_dtype_name(model->dtype), o->dtype);
-            cJSON_Delete(settings);
-            return -1;
+                      out_shown(shown, sizeof shown, o->dataset), sb_dtype_name(model->dtype),
+                      o->dtype_text);
+            goto done;
         }
-    }
-    if (!settings) {
-        cli_error("out of memory building the settings");
-        return -1;
+        o->traces = capacity;
+        /* A resumed run keeps the pace of the first one unless told otherwise. */
+        if (!o->batch_given)
+            o->batch = stored_u64(settings, "batch", DEFAULT_BATCH);
+        if (o->batch == 0)
+            o->batch = DEFAULT_BATCH;
+        if (!o->commit_given)
+            o->commit_every = stored_u64(settings, "commit_every", DEFAULT_COMMIT_EVERY);
     }
     /* Each run leaves a line: where it started and with how many ranks. */
     cJSON *runs = cJSON_GetObjectItemCaseSensitive(settings, "runs");
@@ -267,15 +321,17 @@ static int open_acquisition(sb_store *store, options *o, sb_dtype dtype, sb_data
         runs = cJSON_AddArrayToObject(settings, "runs");
     }
     cJSON *run = cJSON_CreateObject();
-    cJSON_AddNumberToObject(run, "start", (double)sb_dataset_size(*ds));
-    cJSON_AddNumberToObject(run, "ranks", cli_nranks());
-    cJSON_AddNumberToObject(run, "batch", (double)o->batch);
+    add_u64(run, "start", sb_dataset_size(*ds));
+    add_u64(run, "ranks", (uint64_t)cli_nranks());
+    add_u64(run, "batch", o->batch);
     cJSON_AddItemToArray(runs, run);
-    int rc = sb_dataset_add_json_asset(*ds, SETTINGS_ASSET, settings, true);
+    /* The settings are this program's own asset: updated in place. */
+    if (prog_failed(sb_dataset_add_json_asset(*ds, SETTINGS_ASSET, settings, true)))
+        goto done;
+    status = prepare_fields(*ds, model, !exists || sb_dataset_size(*ds) == 0);
+done:
     cJSON_Delete(settings);
-    if (failed(rc, "cannot store the settings asset"))
-        return -1;
-    return prepare_fields(*ds, model);
+    return status;
 }
 
 static void sleep_until(double t)
@@ -291,14 +347,17 @@ typedef struct buffers {
     uint8_t *data, *pt, *ct, *key;
 } buffers;
 
-static int alloc_buffers(buffers *b, uint64_t rows, size_t row_bytes)
+/* Room for `rows` rows (at least one); false when it does not fit. */
+static bool alloc_buffers(buffers *b, uint64_t rows, size_t row_bytes)
 {
     size_t n = rows ? (size_t)rows : 1;
+    if (rows > SIZE_MAX / (row_bytes > 16 ? row_bytes : 16))
+        return false;
     b->data = malloc(n * row_bytes);
     b->pt = malloc(n * 16);
     b->ct = malloc(n * 16);
     b->key = malloc(n * 16);
-    return b->data && b->pt && b->ct && b->key ? 0 : -1;
+    return b->data && b->pt && b->ct && b->key;
 }
 
 static void free_buffers(buffers *b)
@@ -331,8 +390,7 @@ static void make_rows(const sb_trace_model *m, uint64_t first, uint64_t rows, bu
 
 static int commit(sb_store *store, sb_dataset *ds)
 {
-    if (failed(sb_dataset_flush(ds), "cannot flush the dataset") ||
-        failed(sb_store_flush(store), "cannot flush the store"))
+    if (prog_failed(sb_dataset_flush(ds)) || prog_failed(sb_store_flush(store)))
         return -1;
     if (cli_rank() == 0) {
         printf("committed %" PRIu64 "\n", sb_dataset_size(ds));
@@ -341,22 +399,32 @@ static int commit(sb_store *store, sb_dataset *ds)
     return 0;
 }
 
-static int acquire(sb_store *store, options *o, sb_dtype dtype)
+/* The next row where a round must stop: a multiple of commit_every. */
+static uint64_t next_boundary(uint64_t next, uint64_t every)
+{
+    uint64_t k = next / every + 1;
+    return k > UINT64_MAX / every ? UINT64_MAX : k * every;
+}
+
+/* *committed: whether a commit of this run succeeded. */
+static int acquire(sb_store *store, options *o, bool *committed)
 {
     sb_dataset *ds = NULL;
     sb_trace_model m;
-    uint64_t traces = 0;
     buffers b = {0};
     int status = -1;
-    if (open_acquisition(store, o, dtype, &ds, &m, &traces))
+    if (open_acquisition(store, o, &ds, &m))
         goto done;
-    uint64_t size = sb_dataset_size(ds), next = size;
-    uint64_t end = o->max_rows && o->max_rows < traces - size ? size + o->max_rows : traces;
-    uint64_t per_rank = (o->batch + (uint64_t)cli_nranks() - 1) / (uint64_t)cli_nranks();
+    uint64_t traces = o->traces, size = sb_dataset_size(ds), next = size;
+    uint64_t end = !o->max_rows_given || o->max_rows >= traces - size ? traces
+                                                                      : size + o->max_rows;
     size_t row_bytes = (size_t)m.samples * sb_dtype_size(m.dtype);
-    sb_clear_error();
-    if (failed(alloc_buffers(&b, per_rank, row_bytes) ? SB_ERR_NOMEM : 0,
-               "cannot allocate the batch buffers"))
+    /* A round holds at most --batch rows and never more than remain. */
+    uint64_t round_max = end - size < o->batch ? end - size : o->batch;
+    uint64_t per_rank = prog_block_max(round_max);
+    if (prog_failed_if(!alloc_buffers(&b, per_rank, row_bytes),
+                       "cannot allocate the batch buffers (%" PRIu64 " rows of %zu bytes); "
+                       "lower --batch", per_rank, row_bytes))
         goto done;
     if (size > 0 && cli_rank() == 0)
         fprintf(stderr, PROG ": resuming dataset '%s' at row %" PRIu64 " of %" PRIu64 "\n",
@@ -368,32 +436,41 @@ static int acquire(sb_store *store, options *o, sb_dtype dtype)
     while (next < end) {
         uint64_t round = end - next < o->batch ? end - next : o->batch;
         if (o->commit_every) {
-            uint64_t boundary = (next / o->commit_every + 1) * o->commit_every;
+            uint64_t boundary = next_boundary(next, o->commit_every);
             if (boundary - next < round)
                 round = boundary - next;
         }
         uint64_t first, rows;
-        block(round, cli_rank(), cli_nranks(), &first, &rows);
+        prog_block(round, &first, &rows);
         make_rows(&m, next + first, rows, &b);
         if (o->rate && cli_rank() == 0)
             sleep_until(t0 + (double)(next + round - size) / (double)o->rate);
         sb_array cols[4];
         columns_of(cols, &b, &m, rows);
-        if (failed(sb_dataset_extend(ds, 4, cols), "cannot write a batch of traces"))
+        if (prog_failed(sb_dataset_extend(ds, 4, cols)))
             goto done;
         next += round;
-        if (sb_dataset_size(ds) != next) {
-            cli_error("dataset size is %" PRIu64 " after a batch, expected %" PRIu64,
-                      sb_dataset_size(ds), next);
+        if (prog_failed_if(sb_dataset_size(ds) != next,
+                           "dataset size is %" PRIu64 " after a batch, expected %" PRIu64,
+                           sb_dataset_size(ds), next))
             goto done;
-        }
         cli_progress_update(&progress, next - size);
-        if ((o->commit_every && next % o->commit_every == 0) || next == end)
+        if (next == traces && prog_failed(sb_dataset_set_incomplete(ds, false)))
+            goto done;
+        if ((o->commit_every && next % o->commit_every == 0) || next == end) {
             if (commit(store, ds))
                 goto done;
+            *committed = true;
+        }
     }
-    if (next == size && commit(store, ds)) /* nothing to add: still say what is safe */
-        goto done;
+    if (next == size) { /* nothing added: still say what is safe */
+        if (next == traces && sb_dataset_is_incomplete(ds) &&
+            prog_failed(sb_dataset_set_incomplete(ds, false)))
+            goto done;
+        if (commit(store, ds))
+            goto done;
+        *committed = true;
+    }
     cli_progress_finish(&progress, next - size);
     if (cli_rank() == 0 && next < traces)
         fprintf(stderr, PROG ": stopped at %" PRIu64 " of %" PRIu64
@@ -401,7 +478,7 @@ static int acquire(sb_store *store, options *o, sb_dtype dtype)
     status = 0;
 done:
     free_buffers(&b);
-    if (ds && failed(sb_dataset_close(ds), "cannot close the dataset"))
+    if (ds && prog_failed(sb_dataset_close(ds)))
         status = -1;
     return status;
 }
@@ -434,82 +511,58 @@ static uint64_t compare_rows(const sb_trace_model *m, uint64_t first, uint64_t r
     return bad;
 }
 
-/* --rows START:END (END may be empty: the size) -> [*lo, *hi); -1 after a
- * usage error naming the option. */
-static int rows_range(const char *text, uint64_t size, uint64_t *lo, uint64_t *hi)
+/* The rows --rows asks for, within [0, size). */
+static int rows_to_verify(const options *o, uint64_t size, uint64_t *start, uint64_t *end)
 {
-    const char *colon = strchr(text, ':');
-    char start[32];
-    size_t n = colon ? (size_t)(colon - text) : 0;
-    if (!colon || n == 0 || n >= sizeof start) {
-        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", text);
-        return -1;
-    }
-    memcpy(start, text, n);
-    start[n] = '\0';
-    *hi = size;
-    if (!cli_parse_u64(start, lo) || (colon[1] && !cli_parse_u64(colon + 1, hi))) {
-        cli_usage_error(NULL, "--rows must be START:END or START:, got '%s'", text);
-        return -1;
-    }
-    if (*lo > *hi || *hi > size) {
-        cli_usage_error(NULL, "--rows %s is not a row range within the dataset's %" PRIu64
-                        " rows (START <= END <= size)", text, size);
+    bool end_given = false;
+    *start = 0;
+    *end = size;
+    if (!o->rows_given)
+        return 0;
+    cli_parse_range(o->rows, start, end, &end_given); /* checked in check_options */
+    if (!end_given)
+        *end = size;
+    if (*start > *end || *end > size) {
+        cli_usage_error(NULL, "--rows %s is not within the %" PRIu64 " rows of the dataset "
+                        "(need START <= END <= %" PRIu64 ")", o->rows, size, size);
         return -1;
     }
     return 0;
 }
 
-static int verify(sb_store *store, options *o)
+static int verify(sb_store *store, const options *o)
 {
     sb_dataset *ds = NULL;
     cJSON *settings = NULL;
     sb_trace_model m;
     buffers got = {0}, want = {0};
-    char err[256];
-    int status = -1;
-    if (failed(sb_store_load_dataset(&ds, store, o->dataset), "cannot load the dataset"))
+    int status = CLI_EXIT_FAILURE;
+    uint64_t start, end;
+    if (load_acquisition(store, o, &ds, &settings, &m))
         goto done;
-    if (failed(sb_dataset_get_json_asset(&settings, ds, SETTINGS_ASSET),
-               "cannot read the settings asset '" SETTINGS_ASSET "'"))
-        goto done;
-    if (sb_tm_from_json(&m, settings, err, sizeof err)) {
-        cli_error("asset '" SETTINGS_ASSET "' of dataset '%s': %s", o->dataset, err);
+    uint64_t size = sb_dataset_size(ds);
+    if (rows_to_verify(o, size, &start, &end)) {
+        status = CLI_EXIT_USAGE;
         goto done;
     }
-    uint64_t size = sb_dataset_size(ds), lo = 0, hi = size;
-    if (o->rows && rows_range(o->rows, size, &lo, &hi)) {
-        status = -2;
+    if (size > 0 && prepare_fields(ds, &m, false))
         goto done;
-    }
-    for (size_t f = 0; f < 4 && size > 0; f++) {
-        size_t index;
-        sb_field_info info;
-        sb_dtype want_dt = f == 0 ? m.dtype : SB_UINT8;
-        uint64_t shape = f == 0 ? m.samples : 16;
-        int rc = sb_dataset_field_index(&index, ds, FIELDS[f]);
-        if (rc == 0)
-            rc = sb_dataset_field_info(&info, ds, index);
-        if (failed(rc, "dataset has not the fields data, plaintext, ciphertext, key"))
-            goto done;
-        if (!info.defined || info.dtype != want_dt || info.row_ndim != 1 ||
-            info.row_shape[0] != shape) {
-            cli_error("field '%s' is not %s of %" PRIu64 " per row as the settings say",
-                      FIELDS[f], sb_dtype_name(want_dt), shape);
-            goto done;
-        }
-    }
     size_t row_bytes = (size_t)m.samples * sb_dtype_size(m.dtype);
-    uint64_t mine_start, mine, biggest, dummy;
-    block(hi - lo, cli_rank(), cli_nranks(), &mine_start, &mine);
-    block(hi - lo, 0, cli_nranks(), &dummy, &biggest);
-    mine_start += lo;
-    uint64_t chunk = o->chunk, rounds = (biggest + chunk - 1) / chunk;
-    sb_clear_error();
-    int rc = alloc_buffers(&got, chunk, row_bytes) || alloc_buffers(&want, chunk, row_bytes)
-                 ? SB_ERR_NOMEM : 0;
-    if (failed(rc, "cannot allocate the read buffers"))
+    uint64_t mine_start, mine;
+    prog_block(end - start, &mine_start, &mine);
+    mine_start += start;
+    uint64_t biggest = prog_block_max(end - start);
+    /* Memory for one read: never more rows than a rank verifies. */
+    uint64_t chunk = o->chunk < biggest ? o->chunk : (biggest ? biggest : 1);
+    uint64_t rounds = (biggest + chunk - 1) / chunk;
+    if (prog_failed_if(!alloc_buffers(&got, chunk, row_bytes) ||
+                           !alloc_buffers(&want, chunk, row_bytes),
+                       "cannot allocate the read buffers (%" PRIu64 " rows); lower --chunk",
+                       chunk))
         goto done;
+    cli_progress progress;
+    cli_progress_start(&progress, cli_rank() == 0 && cli_progress_wanted(o->progress),
+                       PROG " --verify", end - start, (double)(row_bytes + 48));
     uint64_t checked = 0, bad = 0, reported = 0;
     /* Every rank makes the same number of collective reads, empty ones too. */
     for (uint64_t k = 0; k < rounds; k++) {
@@ -518,111 +571,91 @@ static int verify(sb_store *store, options *o)
         uint64_t first = mine_start + off;
         void *dst[4] = {got.data, got.pt, got.ct, got.key};
         for (size_t f = 0; f < 4; f++)
-            if (failed(sb_dataset_read_all(dst[f], ds, FIELDS[f], first, rows),
-                       "cannot read the dataset"))
+            if (prog_failed(sb_dataset_read_all(dst[f], ds, FIELDS[f], first, rows)))
                 goto done;
         bad += compare_rows(&m, first, rows, &got, &want, &reported);
         checked += rows;
+        /* Rank 0 holds the largest block: its count stands for the round. */
+        uint64_t seen = (k + 1) * chunk * (uint64_t)cli_nranks();
+        cli_progress_update(&progress, seen < end - start ? seen : end - start);
     }
     uint64_t local[2] = {checked, bad}, total[2];
     MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
+    cli_progress_finish(&progress, total[0]);
     if (cli_rank() == 0) {
         printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches", total[0], total[1]);
-        if (o->rows)
-            printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, lo, hi, size);
+        if (o->rows_given)
+            printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, start, end, size);
         printf("\n");
         fflush(stdout);
-        if (size < sb_dataset_capacity(ds))
-            fprintf(stderr, PROG ": note: dataset '%s' is partial (%" PRIu64 " of %" PRIu64
-                            " rows); run " PROG " again to resume it\n",
-                    o->dataset, size, sb_dataset_capacity(ds));
     }
-    status = total[1] == 0 && total[0] == hi - lo ? 0 : -1;
+    if (sb_dataset_is_incomplete(ds) || size < sb_dataset_capacity(ds))
+        cli_note("dataset '%s' is unfinished (%" PRIu64 " of %" PRIu64 " rows%s); run " PROG
+                 " again to resume it", o->dataset, size, sb_dataset_capacity(ds),
+                 sb_dataset_is_incomplete(ds) ? ", marked _sb_incomplete" : "");
+    status = total[1] == 0 && total[0] == end - start ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 done:
     cJSON_Delete(settings);
     free_buffers(&got);
     free_buffers(&want);
-    if (ds && failed(sb_dataset_close(ds), "cannot close the dataset"))
-        status = -1;
+    if (ds && prog_failed(sb_dataset_close(ds)))
+        status = CLI_EXIT_FAILURE;
     return status;
 }
 
 static int run(int argc, char **argv)
 {
-    options o = {.dataset = DEFAULT_DATASET, .traces = UNSET, .samples = UNSET,
-                 .batch = UNSET, .commit_every = UNSET, .seed = UNSET, .chunk = 1000};
+    options o = {.dataset = DEFAULT_DATASET, .dtype = SB_INT8, .traces = DEFAULT_TRACES,
+                 .samples = DEFAULT_SAMPLES, .batch = DEFAULT_BATCH,
+                 .commit_every = DEFAULT_COMMIT_EVERY, .seed = 1, .chunk = DEFAULT_CHUNK};
     const cli_option opts[] = {
-        {"dataset", 0, CLI_OPT_STRING, &o.dataset},
-        {"traces", 0, CLI_OPT_U64, &o.traces},
-        {"samples", 0, CLI_OPT_U64, &o.samples},
-        {"dtype", 0, CLI_OPT_STRING, &o.dtype},
-        {"batch", 0, CLI_OPT_U64, &o.batch},
-        {"commit-every", 0, CLI_OPT_U64, &o.commit_every},
-        {"seed", 0, CLI_OPT_U64, &o.seed},
-        {"rate", 0, CLI_OPT_U64, &o.rate},
-        {"max-rows", 0, CLI_OPT_U64, &o.max_rows},
-        {"chunk", 0, CLI_OPT_U64, &o.chunk},
-        {"rows", 0, CLI_OPT_STRING, &o.rows},
-        {"progress", 0, CLI_OPT_FLAG, &o.progress},
-        {"verify", 0, CLI_OPT_FLAG, &o.verify},
-        {"version", 0, CLI_OPT_FLAG, &o.version},
+        CLI_STRING("dataset", 0, &o.dataset, &o.dataset_given),
+        CLI_U64("traces", 0, &o.traces, &o.traces_given),
+        CLI_U64("samples", 0, &o.samples, &o.samples_given),
+        CLI_STRING("dtype", 0, &o.dtype_text, &o.dtype_given),
+        CLI_U64("batch", 0, &o.batch, &o.batch_given),
+        CLI_U64("commit-every", 0, &o.commit_every, &o.commit_given),
+        CLI_U64("seed", 0, &o.seed, &o.seed_given),
+        CLI_U64("rate", 0, &o.rate, &o.rate_given),
+        CLI_U64("max-rows", 0, &o.max_rows, &o.max_rows_given),
+        CLI_U64("chunk", 0, &o.chunk, &o.chunk_given),
+        CLI_STRING("rows", 0, &o.rows, &o.rows_given),
+        CLI_FLAG("progress", 0, &o.progress),
+        CLI_FLAG("verify", 0, &o.verify),
     };
     const char *const pos_names[] = {"STORE"};
+    const cli_spec spec = {.help = help, .options = opts, .noptions = sizeof opts / sizeof opts[0],
+                           .pos_names = pos_names, .npos = 1, .nrequired = 1, .version = true};
     const char *pos[1] = {NULL};
     size_t npos = 0;
-    cli_parse_result pr = cli_parse(NULL, argc - 1, argv + 1, opts,
-                                    sizeof opts / sizeof opts[0], pos_names, 1, 0, pos, &npos);
-    if (pr == CLI_PARSE_HELP) {
-        usage();
-        return CLI_EXIT_OK;
-    }
-    if (pr != CLI_PARSE_OK)
-        return CLI_EXIT_USAGE;
-    if (o.version) {
-        if (cli_rank() == 0)
-            printf(PROG " %s (HDF5 %s)\n", sb_version(), sb_hdf5_version());
-        return CLI_EXIT_OK;
-    }
-    if (npos < 1) {
-        cli_usage_error(NULL, "missing argument STORE");
-        return CLI_EXIT_USAGE;
-    }
+    int code = cli_parse(&spec, argc - 1, argv + 1, pos, &npos);
+    if (code >= 0)
+        return code;
     o.store = pos[0];
-    sb_dtype dtype = SB_INT8;
-    if (check_options(&o, &dtype))
-        return CLI_EXIT_USAGE;
-    if (!o.dataset[0]) {
-        cli_usage_error(NULL, "--dataset must not be empty");
-        return CLI_EXIT_USAGE;
-    }
-    if (o.rows && !o.verify) {
-        cli_usage_error(NULL, "--rows is only valid with --verify");
-        return CLI_EXIT_USAGE;
-    }
-    uint64_t lo, hi; /* the form now, the dataset size once it is loaded */
-    if (o.rows && rows_range(o.rows, UINT64_MAX, &lo, &hi))
+    if (check_options(&o))
         return CLI_EXIT_USAGE;
 
-    sb_store_options so;
-    sb_store_options_init(&so, SB_STORE_OPTIONS_VERSION);
-    so.comm = MPI_COMM_WORLD;
     sb_store *store = NULL;
-    char what[1200];
-    snprintf(what, sizeof what, "cannot open store '%s'", o.store);
-    if (failed(sb_store_open(&store, o.store, o.verify ? SB_READ : SB_READ_WRITE_CREATE, &so),
-               what))
-        return CLI_EXIT_FAILURE;
-    int status = o.verify ? verify(store, &o) : acquire(store, &o, dtype);
-    if (failed(sb_store_close(store), "cannot close the store"))
-        status = -1;
-    return status == 0 ? CLI_EXIT_OK : status == -2 ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    bool created = false, committed = false;
+    if (o.verify) {
+        if (prog_open_store(&store, o.store, SB_READ) != 0)
+            return CLI_EXIT_FAILURE;
+        code = verify(store, &o);
+    } else {
+        if (prog_open_output(&store, o.store, &created) != 0)
+            return CLI_EXIT_FAILURE;
+        code = acquire(store, &o, &committed) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+    }
+    if (prog_close_store(store) != 0 && code == CLI_EXIT_OK)
+        code = CLI_EXIT_FAILURE;
+    /* A store this run made and failed before its first commit is not left
+     * behind. */
+    if (code != CLI_EXIT_OK && created && !committed)
+        prog_remove_created(o.store);
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
-    cli_init(PROG);
-    int code = run(argc, argv);
-    MPI_Finalize();
-    return code;
+    return prog_main(argc, argv, PROG, run);
 }

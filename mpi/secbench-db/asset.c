@@ -3,81 +3,96 @@
 
 #include <cjson/cJSON.h>
 
-#include "cli.h"
 #include "db.h"
 
 static const char asset_help[] =
-    "Usage: secbench-db asset STORE DATASET NAME [--json]\n"
+    "Usage: secbench-db asset STORE DATASET NAME [--json | --raw]\n"
     "\n"
     "Write the asset NAME of DATASET to stdout. By default the stored bytes are\n"
     "written unchanged (a typed array as its raw C-order, little-endian bytes),\n"
     "so that `secbench-db asset ... > file` gives back exactly what was stored,\n"
-    "JSON or not.\n"
+    "JSON or not. When stdout is a terminal (as one process: under mpirun or\n"
+    "srun a rank cannot tell), an asset that is not text (not UTF-8, or holding\n"
+    "control characters) is not written: a one-line summary (dtype, shape,\n"
+    "bytes) is printed instead, unless --raw is given.\n"
     "\n"
     "Options:\n"
-    "  --json      parse the asset as JSON and pretty-print it; fails (exit 1) if\n"
-    "              the asset is not valid JSON\n"
-    "  -h, --help  show this help\n";
+    "  --json      parse the asset as JSON and print it indented (numbers exactly\n"
+    "              as stored); fails (exit 1) if the asset is not valid JSON\n"
+    "  --raw       write the bytes even to a terminal\n"
+    "  -h, --help  show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 on failure (no such store, dataset or asset;\n"
+    "not JSON with --json; stdout cannot be written), 2 on a command-line mistake.\n";
 
-static int print_json(const char *dataset, const char *name, const void *data, size_t len)
+static int print_json(const char *name, const void *data, size_t len)
 {
-    cJSON *json = cJSON_ParseWithLength(data, len);
-    char *text;
-    if (!json) {
-        cli_error("asset '%s' of dataset '%s' is not valid JSON (drop --json for the raw "
-                  "bytes)", name, dataset);
-        return CLI_EXIT_FAILURE;
-    }
-    text = cJSON_Print(json);
-    cJSON_Delete(json);
-    if (!text) {
-        cli_error("out of memory while printing asset '%s'", name);
+    cJSON *json = NULL;
+    if (sb_json_parse(&json, data, len) != 0) {
+        char shown[1024];
+        cli_error("asset '%s' is not valid JSON (%s); drop --json for the raw bytes",
+                  out_shown(shown, sizeof shown, name), prog_error_text());
         return CLI_EXIT_FAILURE;
     }
     if (cli_rank() == 0)
-        printf("%s\n", text);
-    cJSON_free(text);
+        out_json_write(stdout, json);
+    cJSON_Delete(json);
     return CLI_EXIT_OK;
+}
+
+/* What a terminal gets instead of binary bytes. */
+static void print_summary(sb_dataset *ds, const char *name, size_t len)
+{
+    sb_array info;
+    char shown[1024], shape[256] = "?";
+    const char *dtype = "bytes";
+    if (sb_dataset_asset_info(&info, ds, name) == 0) {
+        dtype = sb_dtype_name(info.dtype);
+        db_shape_text(shape, sizeof shape, info.ndim, info.shape);
+    }
+    if (cli_rank() == 0)
+        printf("asset %s: %s %s, %zu bytes of binary data, not written to a terminal "
+               "(redirect stdout to a file, or pass --raw)\n",
+               out_shown(shown, sizeof shown, name), dtype, shape, len);
 }
 
 int db_cmd_asset(int argc, char **argv)
 {
-    bool json = false;
-    const cli_option opts[] = {{"json", 0, CLI_OPT_FLAG, &json}};
+    bool json = false, raw = false;
+    const cli_option opts[] = {CLI_FLAG("json", 0, &json), CLI_FLAG("raw", 0, &raw)};
     const char *const pos_names[] = {"STORE", "DATASET", "NAME"};
+    const cli_spec spec = {.command = "asset", .help = asset_help, .options = opts,
+                           .noptions = 2, .pos_names = pos_names, .npos = 3, .nrequired = 3};
     const char *pos[3];
     size_t npos, len = 0;
     sb_store *store;
-    sb_dataset *ds;
+    sb_dataset *ds = NULL;
     void *data = NULL;
-    char what[512];
-    int status = CLI_EXIT_OK;
-
-    switch (cli_parse("asset", argc, argv, opts, 1, pos_names, 3, 3, pos, &npos)) {
-    case CLI_PARSE_HELP: db_print(asset_help); return CLI_EXIT_OK;
-    case CLI_PARSE_ERROR: return CLI_EXIT_USAGE;
-    case CLI_PARSE_OK: break;
+    int status = CLI_EXIT_FAILURE;
+    int code = cli_parse(&spec, argc, argv, pos, &npos);
+    if (code >= 0)
+        return code;
+    if (json && raw) {
+        cli_usage_error("asset", "--json and --raw exclude each other");
+        return CLI_EXIT_USAGE;
     }
-    if (db_open_store(pos[0], SB_READ, &store) != 0)
+    if (prog_open_store(&store, pos[0], SB_READ) != 0)
         return CLI_EXIT_FAILURE;
-    if (sb_store_load_dataset(&ds, store, pos[1]) != 0) {
-        snprintf(what, sizeof what, "cannot load dataset '%s' of %s", pos[1], pos[0]);
-        db_report(what);
-        sb_store_close(store);
-        return CLI_EXIT_FAILURE;
-    }
-    if (sb_dataset_get_asset_bytes(&data, &len, ds, pos[2]) != 0) {
-        snprintf(what, sizeof what, "cannot read asset '%s' of dataset '%s'", pos[2], pos[1]);
-        db_report(what);
-        status = CLI_EXIT_FAILURE;
-    } else if (json) {
-        status = print_json(pos[1], pos[2], data, len);
-    } else if (cli_rank() == 0 && len > 0 && fwrite(data, 1, len, stdout) != len) {
-        cli_error_local("cannot write asset '%s' to stdout", pos[2]);
-        status = CLI_EXIT_FAILURE;
+    if (!prog_failed(sb_store_load_dataset(&ds, store, pos[1])) &&
+        !prog_failed(sb_dataset_get_asset_bytes(&data, &len, ds, pos[2]))) {
+        if (json)
+            status = print_json(pos[2], data, len);
+        else if (!raw && prog_stdout_is_tty() && !out_is_text(data, len))
+            print_summary(ds, pos[2], len), status = CLI_EXIT_OK;
+        else if (cli_rank() == 0 && len > 0)
+            status = fwrite(data, 1, len, stdout) == len ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+        else
+            status = CLI_EXIT_OK;
     }
     sb_free(data);
-    sb_dataset_close(ds);
-    sb_store_close(store);
+    if (ds)
+        sb_dataset_close(ds);
+    if (prog_close_store(store) != 0)
+        status = CLI_EXIT_FAILURE;
     return status;
 }

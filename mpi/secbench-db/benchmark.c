@@ -9,7 +9,6 @@
 
 #include <mpi.h>
 
-#include "cli.h"
 #include "db.h"
 #include "progress.h"
 
@@ -22,13 +21,15 @@
 
 static const char benchmark_help[] =
     "Usage: secbench-db benchmark STORE [--chunk-size N] [--max-size N] [--progress]\n"
+    "                             [--force]\n"
     "\n"
     "Time the storage of traces: for sizes 1000, 10000, ... up to --max-size, create\n"
     "a dataset bench_SIZE of int8 traces of 1000 samples plus 16-byte uint8\n"
     "plaintexts, write it in chunks of --chunk-size rows, then read it back in\n"
     "chunks and check the data. Under mpirun/srun each chunk is split across the\n"
-    "ranks. STORE is created, or TRUNCATED if it exists: give a scratch path. It\n"
-    "is kept afterwards.\n"
+    "ranks. STORE must not exist (as in Python, which opens it with mode \"w-\"):\n"
+    "an existing file is refused, untouched, unless --force is given, which\n"
+    "TRUNCATES it (every dataset in it is lost). STORE is kept afterwards.\n"
     "\n"
     "Prints on stdout one line per phase, `label,seconds,MB/s`, for example\n"
     "  write_1000,0.012345,82.3\n"
@@ -36,11 +37,17 @@ static const char benchmark_help[] =
     "(MB = 10^6 bytes of trace and plaintext data).\n"
     "\n"
     "Options:\n"
-    "  --chunk-size N  rows per chunk, over all ranks (default 10000)\n"
+    "  --chunk-size N  rows per chunk, over all ranks (default 10000; at most\n"
+    "                  the dataset is held in memory)\n"
     "  --max-size N    largest dataset, at least 1000 (default 100000)\n"
     "  --progress      show progress and rate on stderr (default: only when\n"
     "                  stderr is a terminal)\n"
-    "  -h, --help      show this help\n";
+    "  --force         overwrite STORE if it exists (destroys its content)\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "Exit status: 0 on success, 1 on failure (STORE exists without --force, a\n"
+    "write or read fails, the data read back differs), 2 on a command-line\n"
+    "mistake.\n";
 
 typedef struct bench {
     sb_store *store;
@@ -55,9 +62,9 @@ typedef struct bench {
 /* This rank's rows of a round of `rows` rows: [lo, hi). */
 static void share(uint64_t rows, uint64_t *lo, uint64_t *hi)
 {
-    uint64_t r = (uint64_t)cli_rank(), n = (uint64_t)cli_nranks();
-    *lo = rows * r / n;
-    *hi = rows * (r + 1) / n;
+    uint64_t count;
+    prog_block(rows, lo, &count);
+    *hi = *lo + count;
 }
 
 static void fill(bench *b, uint64_t rows)
@@ -74,14 +81,6 @@ static void fill(bench *b, uint64_t rows)
     }
 }
 
-/* Every rank fails together: a local failure becomes everyone's. */
-static bool all_ok(bool ok)
-{
-    int mine = ok ? 1 : 0, all = 0;
-    MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all == 1;
-}
-
 static void report_line(const char *phase, uint64_t size, double seconds)
 {
     double mb = (double)size * ROW_BYTES / 1e6;
@@ -92,16 +91,23 @@ static void report_line(const char *phase, uint64_t size, double seconds)
     fflush(stdout);
 }
 
+/* A phase starts on every rank at once, its meter running; returns the
+ * start time. */
+static double phase_start(const bench *b, cli_progress *meter, char *label, size_t len,
+                          const char *phase, uint64_t size)
+{
+    snprintf(label, len, "%s_%llu", phase, (unsigned long long)size);
+    cli_progress_start(meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
+                       size, ROW_BYTES);
+    MPI_Barrier(MPI_COMM_WORLD);
+    return MPI_Wtime();
+}
+
 static bool write_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
 {
     cli_progress meter;
     char label[64];
-    double t0;
-    snprintf(label, sizeof label, "write_%llu", (unsigned long long)size);
-    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
-                       size, ROW_BYTES);
-    MPI_Barrier(MPI_COMM_WORLD);
-    t0 = MPI_Wtime();
+    double t0 = phase_start(b, &meter, label, sizeof label, "write", size);
     for (uint64_t done = 0; done < size;) {
         uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
         sb_array cols[2];
@@ -110,17 +116,13 @@ static bool write_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds
                              .data = b->traces};
         cols[1] = (sb_array){.dtype = SB_UINT8, .ndim = 2, .shape = {hi - lo, PT_BYTES},
                              .data = b->pts};
-        if (sb_dataset_extend(ds, 2, cols) != 0) {
-            db_report(label);
+        if (prog_failed_ctx(sb_dataset_extend(ds, 2, cols), "%s", label))
             return false;
-        }
         done += rows;
         cli_progress_update(&meter, done);
     }
-    if (sb_store_flush(b->store) != 0) {
-        db_report(label);
+    if (prog_failed_ctx(sb_store_flush(b->store), "%s", label))
         return false;
-    }
     MPI_Barrier(MPI_COMM_WORLD);
     *seconds = MPI_Wtime() - t0;
     cli_progress_finish(&meter, size);
@@ -132,20 +134,15 @@ static bool read_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
     cli_progress meter;
     char label[64];
     bool same = true;
-    double t0;
-    snprintf(label, sizeof label, "read_%llu", (unsigned long long)size);
-    cli_progress_start(&meter, cli_rank() == 0 && cli_progress_wanted(b->progress), label,
-                       size, ROW_BYTES);
-    MPI_Barrier(MPI_COMM_WORLD);
-    t0 = MPI_Wtime();
+    double t0 = phase_start(b, &meter, label, sizeof label, "read", size);
     for (uint64_t done = 0; done < size;) {
         uint64_t rows = size - done < b->chunk ? size - done : b->chunk, lo, hi;
         share(rows, &lo, &hi);
-        if (sb_dataset_read_all(b->traces_in, ds, "data", done + lo, hi - lo) != 0 ||
-            sb_dataset_read_all(b->pts_in, ds, "plaintext", done + lo, hi - lo) != 0) {
-            db_report(label);
+        if (prog_failed_ctx(sb_dataset_read_all(b->traces_in, ds, "data", done + lo, hi - lo),
+                            "%s", label) ||
+            prog_failed_ctx(sb_dataset_read_all(b->pts_in, ds, "plaintext", done + lo, hi - lo),
+                            "%s", label))
             return false;
-        }
         /* The same rows were written every round, at the same share. */
         same = same && memcmp(b->traces_in, b->traces, (hi - lo) * SAMPLES) == 0 &&
                memcmp(b->pts_in, b->pts, (hi - lo) * PT_BYTES) == 0;
@@ -154,9 +151,7 @@ static bool read_phase(bench *b, sb_dataset *ds, uint64_t size, double *seconds)
     }
     MPI_Barrier(MPI_COMM_WORLD);
     *seconds = MPI_Wtime() - t0;
-    if (!same)
-        cli_error_local("%s: the rows read back differ from the rows written", label);
-    if (!all_ok(same))
+    if (prog_failed_if(!same, "%s: the rows read back differ from the rows written", label))
         return false;
     cli_progress_finish(&meter, size);
     return true;
@@ -170,20 +165,16 @@ static bool run_size(bench *b, uint64_t size)
     double wsec = 0, rsec = 0;
     bool ok;
     snprintf(name, sizeof name, "bench_%llu", (unsigned long long)size);
-    if (sb_store_create_dataset(&ds, b->store, name, size, 2, fields) != 0) {
-        db_report(name);
+    if (prog_failed(sb_store_create_dataset(&ds, b->store, name, size, 2, fields)))
         return false;
-    }
     ok = write_phase(b, ds, size, &wsec);
     if (ok)
         report_line("write", size, wsec);
     ok = ok && read_phase(b, ds, size, &rsec);
     if (ok)
         report_line("read", size, rsec);
-    if (sb_dataset_close(ds) != 0 && ok) {
-        db_report(name);
+    if (prog_failed(sb_dataset_close(ds)))
         ok = false;
-    }
     return ok;
 }
 
@@ -191,22 +182,23 @@ int db_cmd_benchmark(int argc, char **argv)
 {
     bench b = {.chunk = DEFAULT_CHUNK};
     uint64_t max_size = DEFAULT_MAX;
+    bool force = false;
     const cli_option opts[] = {
-        {"chunk-size", 0, CLI_OPT_U64, &b.chunk},
-        {"max-size", 0, CLI_OPT_U64, &max_size},
-        {"progress", 0, CLI_OPT_FLAG, &b.progress},
+        CLI_U64("chunk-size", 0, &b.chunk, NULL),
+        CLI_U64("max-size", 0, &max_size, NULL),
+        CLI_FLAG("progress", 0, &b.progress),
+        CLI_FLAG("force", 0, &force),
     };
     const char *const pos_names[] = {"STORE"};
+    const cli_spec spec = {.command = "benchmark", .help = benchmark_help, .options = opts,
+                           .noptions = sizeof opts / sizeof opts[0], .pos_names = pos_names,
+                           .npos = 1, .nrequired = 1};
     const char *pos[1];
-    size_t npos, rows;
-    bool ok = true;
-
-    switch (cli_parse("benchmark", argc, argv, opts, sizeof opts / sizeof opts[0], pos_names,
-                      1, 1, pos, &npos)) {
-    case CLI_PARSE_HELP: db_print(benchmark_help); return CLI_EXIT_OK;
-    case CLI_PARSE_ERROR: return CLI_EXIT_USAGE;
-    case CLI_PARSE_OK: break;
-    }
+    size_t npos;
+    bool ok;
+    int code = cli_parse(&spec, argc, argv, pos, &npos);
+    if (code >= 0)
+        return code;
     if (b.chunk == 0) {
         cli_usage_error("benchmark", "--chunk-size must be at least 1");
         return CLI_EXIT_USAGE;
@@ -216,30 +208,35 @@ int db_cmd_benchmark(int argc, char **argv)
                         (unsigned long long)max_size);
         return CLI_EXIT_USAGE;
     }
-    /* At least the largest share of one chunk on any rank. */
-    rows = (size_t)((b.chunk < max_size ? b.chunk : max_size) / (uint64_t)cli_nranks() + 1);
-    b.traces = malloc(rows * SAMPLES);
-    b.pts = malloc(rows * PT_BYTES);
-    b.traces_in = malloc(rows * SAMPLES);
-    b.pts_in = malloc(rows * PT_BYTES);
-    if (!all_ok(b.traces && b.pts && b.traces_in && b.pts_in)) {
-        cli_error("cannot allocate a chunk of %llu rows; lower --chunk-size",
-                  (unsigned long long)b.chunk);
-        ok = false;
-    }
+    /* The largest share of one chunk on any rank, never more than the
+     * largest dataset needs. */
+    uint64_t rows = prog_block_max(b.chunk < max_size ? b.chunk : max_size);
+    bool fits = rows <= SIZE_MAX / SAMPLES;
+    b.traces = fits ? malloc((size_t)rows * SAMPLES) : NULL;
+    b.pts = fits ? malloc((size_t)rows * PT_BYTES) : NULL;
+    b.traces_in = fits ? malloc((size_t)rows * SAMPLES) : NULL;
+    b.pts_in = fits ? malloc((size_t)rows * PT_BYTES) : NULL;
+    ok = !prog_failed_if(!(b.traces && b.pts && b.traces_in && b.pts_in),
+                         "cannot allocate a chunk of %llu rows; lower --chunk-size",
+                         (unsigned long long)rows);
     if (ok) {
         fill(&b, rows);
-        ok = db_open_store(pos[0], SB_CREATE_TRUNCATE, &b.store) == 0;
+        int rc = prog_try_create(&b.store, pos[0], force ? SB_CREATE_TRUNCATE : SB_CREATE);
+        if (rc == SB_ERR_EXISTS)
+            cli_error("%s; it is left untouched: give a new path, or --force to overwrite it "
+                      "(every dataset in it is lost)", prog_error_text());
+        ok = rc == 0;
     }
     for (uint64_t size = MIN_SIZE; ok && size <= max_size; size *= 10) {
         ok = run_size(&b, size);
         if (size > UINT64_MAX / 10)
             break;
     }
-    if (b.store && sb_store_close(b.store) != 0 && ok) {
-        db_report("closing the store");
+    if (b.store && prog_close_store(b.store) != 0)
         ok = false;
-    }
+    /* A store this command made (not one --force took over) goes on failure. */
+    if (!ok && b.store && !force)
+        prog_remove_created(pos[0]);
     free(b.traces);
     free(b.pts);
     free(b.traces_in);

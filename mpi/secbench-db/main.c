@@ -4,9 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <mpi.h>
-
-#include "cli.h"
 #include "db.h"
 
 static const char main_help[] =
@@ -20,16 +17,19 @@ static const char main_help[] =
     "Commands:\n"
     "  status STORE [--json]          datasets, capacity, size, fields, assets\n"
     "  ls STORE                       dataset names, one per line\n"
-    "  export -o OUT STORE DATASET    copy a dataset into another store\n"
-    "  benchmark STORE                time writing and reading traces\n"
     "  check STORE                    validate every dataset\n"
     "  asset STORE DATASET NAME       print an asset (raw, or --json)\n"
+    "  export -o OUT STORE DATASET    copy a dataset into another store\n"
+    "  rm STORE DATASET               remove a dataset (--force unless unfinished)\n"
+    "  benchmark STORE                time writing and reading traces (new file)\n"
+    "  list [-l] [INDEX]              the shared datasets of an index (TOML)\n"
     "  help [COMMAND]                 show this help or a command's help\n"
     "\n"
     "Run 'secbench-db COMMAND --help' for a command's options.\n"
     "\n"
-    "Exit status: 0 on success, 1 on failure (check: a problem found), 2 on a\n"
-    "command-line mistake (check: also a store that cannot be opened).\n";
+    "Exit status: 0 on success, 1 on failure, 2 on a command-line mistake;\n"
+    "check: 1 when it finds a problem, 2 also when the store cannot be opened.\n"
+    "A failed write to standard output (a full disk) is a failure.\n";
 
 typedef struct command {
     const char *name;
@@ -37,8 +37,9 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", db_cmd_status}, {"ls", db_cmd_ls},       {"export", db_cmd_export},
-    {"benchmark", db_cmd_benchmark}, {"check", db_cmd_check}, {"asset", db_cmd_asset},
+    {"status", db_cmd_status},       {"ls", db_cmd_ls},       {"check", db_cmd_check},
+    {"asset", db_cmd_asset},         {"export", db_cmd_export}, {"rm", db_cmd_rm},
+    {"benchmark", db_cmd_benchmark}, {"list", db_cmd_list},
 };
 
 static const command *find_command(const char *name)
@@ -49,17 +50,46 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
-static void print_version(void)
+void db_shape_text(char *buf, size_t len, int ndim, const uint64_t *shape)
 {
-    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
-    int len = 0;
-    if (cli_rank() != 0)
+    size_t used = 0;
+    int n;
+    if (len == 0)
         return;
-    MPI_Get_library_version(mpi, &len);
-    mpi[strcspn(mpi, "\n,")] = '\0';
-    printf("secbench-db %s (secbench-storage %s)\n", SB_VERSION_STRING, sb_version());
-    printf("HDF5 %s\n", sb_hdf5_version());
-    printf("MPI %s\n", mpi);
+    n = snprintf(buf, len, "(");
+    used = n > 0 ? (size_t)n : 0;
+    for (int i = 0; i < ndim && used < len; i++) {
+        n = snprintf(buf + used, len - used, "%s%llu", i ? ", " : "",
+                     (unsigned long long)shape[i]);
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, ndim == 1 ? ",)" : ")");
+}
+
+/* "help", "help COMMAND", "help help". */
+static int help(int argc, char **argv)
+{
+    char help_flag[] = "--help";
+    char *args[] = {help_flag};
+    const command *cmd;
+    if (argc < 3 || strcmp(argv[2], "help") == 0) {
+        if (argc > 3) {
+            cli_usage_error(NULL, "help takes one COMMAND, got '%s' too", argv[3]);
+            return CLI_EXIT_USAGE;
+        }
+        cli_print(main_help);
+        return CLI_EXIT_OK;
+    }
+    cmd = find_command(argv[2]);
+    if (!cmd || argc > 3) {
+        cli_usage_error(NULL, cmd ? "help takes one COMMAND, got '%s' too"
+                                  : "unknown command '%s'", argv[cmd ? 3 : 2]);
+        return CLI_EXIT_USAGE;
+    }
+    return cmd->run(1, args);
 }
 
 static int dispatch(int argc, char **argv)
@@ -70,27 +100,15 @@ static int dispatch(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        db_print(main_help);
+        cli_print(main_help);
         return CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-        print_version();
+        cli_print_version();
         return CLI_EXIT_OK;
     }
-    if (strcmp(argv[1], "help") == 0) {
-        char help_flag[] = "--help";
-        char *args[] = {help_flag};
-        if (argc < 3) {
-            db_print(main_help);
-            return CLI_EXIT_OK;
-        }
-        cmd = find_command(argv[2]);
-        if (!cmd) {
-            cli_usage_error(NULL, "unknown command '%s'", argv[2]);
-            return CLI_EXIT_USAGE;
-        }
-        return cmd->run(1, args);
-    }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc, argv);
     if (argv[1][0] == '-') {
         cli_usage_error(NULL, "unknown option '%s'", argv[1]);
         return CLI_EXIT_USAGE;
@@ -105,17 +123,5 @@ static int dispatch(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    int status, worst;
-    if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-        fprintf(stderr, "%s: error: MPI_Init failed\n", DB_PROGRAM);
-        return CLI_EXIT_FAILURE;
-    }
-    cli_init(DB_PROGRAM);
-    status = dispatch(argc, argv);
-    fflush(stdout);
-    /* Every rank leaves with the same status, so that mpirun and srun report
-     * the failure whichever rank saw it. */
-    MPI_Allreduce(&status, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    MPI_Finalize();
-    return worst;
+    return prog_main(argc, argv, "secbench-db", dispatch);
 }

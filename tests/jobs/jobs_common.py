@@ -6,8 +6,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -20,9 +22,18 @@ class Jobs:
         self.extra = shlex.split(args.mpi_extra or "")
         self.acquire = args.acquire
         self.preprocess = args.preprocess
+        self.db = args.db
         self.workdir = args.workdir
         shutil.rmtree(self.workdir, ignore_errors=True)
         os.makedirs(self.workdir)
+        # Open MPI's session directory of our own (short: it holds Unix
+        # sockets): other jobs cleaning theirs under /tmp at the same time
+        # made mpiexec fail at start-up. Every child inherits it.
+        import atexit
+        import tempfile
+        session = tempfile.mkdtemp(prefix="sbjobs-")
+        os.environ["OMPI_MCA_orte_tmpdir_base"] = session
+        atexit.register(shutil.rmtree, session, True)
 
     def path(self, name):
         return os.path.join(self.workdir, name)
@@ -33,9 +44,9 @@ class Jobs:
             return list(argv)
         return [self.mpiexec, self.np_flag, str(nranks)] + self.extra + list(argv)
 
-    def run(self, nranks, argv, expect=0, timeout=240):
+    def run(self, nranks, argv, expect=0, timeout=240, **kw):
         cmd = self.command(nranks, argv)
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
         if expect is not None and (p.returncode == 0) != (expect == 0):
             fail("%s exited %d, expected %s\nstdout:\n%s\nstderr:\n%s" %
                  (shlex.join(cmd), p.returncode, "0" if expect == 0 else "non-zero",
@@ -51,6 +62,7 @@ def parse_args(modes):
     ap.add_argument("--mpi-extra", default="")
     ap.add_argument("--acquire", required=True)
     ap.add_argument("--preprocess")
+    ap.add_argument("--db")
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--ranks", type=int, default=2)
     return ap.parse_args()
@@ -64,6 +76,61 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+def error_lines(stderr):
+    return [l for l in stderr.splitlines() if ": error:" in l]
+
+
+def expect_one_error(p, pattern, code=None, what=""):
+    """One error line matching pattern (and the exit status, when given)."""
+    lines = error_lines(p.stderr)
+    check(len(lines) == 1 and re.search(pattern, lines[0]),
+          "%s: want one error line matching %r, got %r" % (what, pattern, p.stderr))
+    if code is not None:
+        check(p.returncode == code, "%s: exit %d, want %d" % (what, p.returncode, code))
+
+
+def incomplete(path, name):
+    with h5py.File(path, "r") as f:
+        return bool(f[name].attrs.get("_sb_incomplete", False))
+
+
+def sha(path):
+    import hashlib
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def session_members(sid):
+    """(pid, state) of the processes of a session."""
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            out.append((int(pid), fields[0]))
+    return out
+
+
+def kill_session(sid):
+    """SIGKILL the launcher and every rank: Open MPI puts each rank in its own
+    process group, but they stay in the launcher's session. Returns once none
+    of them runs any more (zombies aside), so the store is free."""
+    for pid, _ in session_members(sid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.time() + 30
+    while any(state != "Z" for _, state in session_members(sid)):
+        check(time.time() < deadline, "the killed ranks do not die")
+        time.sleep(0.05)
 
 
 def committed_lines(stdout):

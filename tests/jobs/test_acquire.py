@@ -17,15 +17,14 @@
 """
 import os
 import re
-import signal
 import subprocess
 import time
 
 import h5py
 import numpy as np
 
-from jobs_common import (Jobs, aes128_encrypt, check, committed_lines, fail, json_asset,
-                         parse_args, read_dataset)
+from jobs_common import (Jobs, aes128_encrypt, check, committed_lines, expect_one_error, fail,
+                         incomplete, json_asset, kill_session, parse_args, read_dataset)
 
 FIELDS = ["data", "plaintext", "ciphertext", "key"]
 
@@ -239,37 +238,6 @@ def mode_resume(jobs):
     verify(jobs, 2, killed, 4000)
 
 
-def session_members(sid):
-    """(pid, state) of the processes of a session."""
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid:
-            out.append((int(pid), fields[0]))
-    return out
-
-
-def kill_session(sid):
-    """SIGKILL the launcher and every rank: Open MPI puts each rank in its own
-    process group, but they stay in the launcher's session. Returns once none
-    of them runs any more (zombies aside), so the store is free."""
-    for pid, _ in session_members(sid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.time() + 30
-    while any(state != "Z" for _, state in session_members(sid)):
-        check(time.time() < deadline, "the killed ranks do not die")
-        time.sleep(0.05)
-
-
 def expect_error(jobs, n, argv, pattern, code=None):
     p = jobs.run(n, argv, expect=1)
     if code is not None:
@@ -301,8 +269,206 @@ def mode_badargs(jobs):
     check("--commit-every" in p.stdout and "acquisition.json" in p.stdout, "help: %r" % p.stdout)
 
 
+# ------------------------------------------------ defects of the issue list
+
+BIG = 2 ** 64 - 1
+
+
+def settings_of(store, dataset="acquisition"):
+    return json_asset(read_dataset(store, dataset)[3], "acquisition.json")
+
+
+def raw_settings(store, dataset="acquisition"):
+    return bytes(read_dataset(store, dataset)[3]["acquisition.json"]).decode()
+
+
+def mode_exact(jobs):
+    """Seeds and settings above 2^53 are stored exactly, and a resume with
+    the same seed is accepted."""
+    a = jobs.acquire
+    store = jobs.path("seed.h5")
+    seed = 9000000000000001
+    p = jobs.run(2, [a, store, "--traces", "40", "--samples", "16", "--seed", str(seed),
+                     "--max-rows", "15"])
+    text = raw_settings(store)
+    check('"seed":%d' % seed in text.replace(" ", ""), "seed not stored exactly: %s" % text)
+    check(settings_of(store)["seed"] == seed, "seed read back: %r" % settings_of(store)["seed"])
+    # A resume naming the same seed is accepted, and one without it too.
+    jobs.run(3, [a, store, "--seed", str(seed), "--max-rows", "10"])
+    jobs.run(1, [a, store])
+    verify(jobs, 2, store, 40)
+    p = jobs.run(2, [a, store, "--seed", str(seed + 1)], expect=1)
+    expect_one_error(p, r"seed", code=1, what="another seed")
+    # The whole range: 2^64-1 is a seed like any other.
+    top = jobs.path("seed_top.h5")
+    jobs.run(2, [a, top, "--traces", "9", "--samples", "8", "--seed", str(BIG)])
+    check(settings_of(top)["seed"] == BIG, "seed 2^64-1: %s" % raw_settings(top))
+    verify(jobs, 3, top, 9)
+    other = jobs.path("seed_one.h5")
+    jobs.run(1, [a, other, "--traces", "9", "--samples", "8"])
+    check(read_dataset(other, "acquisition")[0]["data"].tobytes()
+          != read_dataset(top, "acquisition")[0]["data"].tobytes(),
+          "seed 2^64-1 made the default seed's traces")
+    s = settings_of(top)
+    for k in ("traces", "batch", "commit_every", "ranks", "samples"):
+        check(isinstance(s[k], int), "settings member %s is not an integer: %r" % (k, s[k]))
+
+
+def mode_sentinel(jobs):
+    """2^64-1 is a value, not 'the default', for every option."""
+    a = jobs.acquire
+    store = jobs.path("s.h5")
+    for opt in ("--traces", "--samples"):
+        p = jobs.run(2, [a, store, opt, str(BIG)], expect=2)
+        expect_one_error(p, opt, code=2, what="%s 2^64-1" % opt)
+    check(not os.path.exists(store), "a refused command created the store")
+    # --batch 2^64-1: one round of everything, memory for the traces only.
+    p = jobs.run(2, [a, store, "--traces", "300", "--samples", "8", "--batch", str(BIG),
+                     "--commit-every", "0"])
+    check(committed_lines(p.stdout) == [300], "batch 2^64-1: %r" % p.stdout)
+    check(settings_of(store)["batch"] == BIG, "batch stored as %r" % settings_of(store)["batch"])
+    verify(jobs, 2, store, 300)
+    # --commit-every 2^64-1: past the default 10000, one commit at the end.
+    store2 = jobs.path("s2.h5")
+    p = jobs.run(2, [a, store2, "--traces", "12000", "--samples", "8", "--batch", "4000",
+                     "--commit-every", str(BIG)])
+    check(committed_lines(p.stdout) == [12000], "commit-every 2^64-1: %r" % p.stdout)
+    # --max-rows: 2^64-1 is everything, 0 is nothing.
+    store3 = jobs.path("s3.h5")
+    p = jobs.run(2, [a, store3, "--traces", "50", "--samples", "8", "--max-rows", "0"])
+    check(committed_lines(p.stdout) == [0], "--max-rows 0: %r" % p.stdout)
+    check(read_dataset(store3, "acquisition")[1] == 0, "--max-rows 0 wrote rows")
+    p = jobs.run(3, [a, store3, "--max-rows", str(BIG)])
+    check(committed_lines(p.stdout) == [50], "--max-rows 2^64-1: %r" % p.stdout)
+    verify(jobs, 1, store3, 50)
+    # --rate 2^64-1: as fast as it goes.
+    store4 = jobs.path("s4.h5")
+    p = jobs.run(1, [a, store4, "--traces", "20", "--samples", "8", "--rate", str(BIG)])
+    check(committed_lines(p.stdout) == [20], "--rate 2^64-1: %r" % p.stdout)
+
+
+def mode_verifyopts(jobs, nranks):
+    """--verify refuses the options it would ignore; --rows START:END."""
+    a = jobs.acquire
+    store = jobs.path("v.h5")
+    jobs.run(2, [a, store, "--traces", "60", "--samples", "16", "--seed", "4"])
+    # The refusals are the same at any rank count: once, at the default 2.
+    refused = [["--verify", "--traces", "60"], ["--verify", "--seed", "4"],
+               ["--verify", "--batch", "7"], ["--verify", "--max-rows", "3"],
+               ["--verify", "--dtype", "int8"], ["--verify", "--commit-every", "5"],
+               ["--verify", "--samples", "16"], ["--verify", "--rate", "9"],
+               ["--rows", "0:5"], ["--chunk", "5"]]
+    for extra in refused if nranks == 2 else refused[:1]:
+        p = jobs.run(nranks, [a, store] + extra, expect=2)
+        expect_one_error(p, extra[-2], code=2, what="%s" % extra)
+    flip(store, "acquisition", "data", 40, 3)
+    p = verify_rows(jobs, nranks, store, "10:40", 30, 0)
+    p = verify_rows(jobs, nranks, store, "10:41", 31, 1)
+    p = verify_rows(jobs, nranks, store, "41:", 19, 0)
+    p = verify_rows(jobs, nranks, store, "0:2", 2, 0)
+    p = verify_rows(jobs, nranks, store, "60:60", 0, 0)
+    p = verify_rows(jobs, nranks, store, "59:60", 1, 0)
+    for bad in ("5:3", "0:61", "x:3", "3", "1:2:3", ":2") if nranks == 2 else ("5:3", "0:61"):
+        p = jobs.run(nranks, [a, store, "--verify", "--rows", bad], expect=2)
+        expect_one_error(p, r"--rows", code=2, what="--rows %s" % bad)
+    # A chunk far larger than the data: memory sized by the rows.
+    p = jobs.run(nranks, [a, store, "--verify", "--chunk", str(10 ** 15), "--rows", "0:40"])
+    check("verified 40 rows, 0 mismatches" in p.stdout, "--chunk 10^15: %r %r" % (p.stdout,
+                                                                                 p.stderr))
+
+
+def verify_rows(jobs, nranks, store, rows, count, mismatches):
+    p = jobs.run(nranks, [jobs.acquire, store, "--verify", "--rows", rows, "--chunk", "7"],
+                 expect=0 if mismatches == 0 else 1)
+    lo, hi = rows.split(":")
+    want = "verified %d rows, %d mismatches in rows %s:%s of 60" % (count, mismatches, lo,
+                                                                   hi or "60")
+    check(want in p.stdout, "--rows %s at %d ranks: want %r, got %r %r" % (rows, nranks, want,
+                                                                           p.stdout, p.stderr))
+    return p
+
+
+def mode_unfinished(jobs):
+    """An acquisition is marked unfinished until its last trace; check and
+    --verify say so; a killed job's dataset says so too."""
+    a, db = jobs.acquire, jobs.db
+    store = jobs.path("u.h5")
+    jobs.run(2, [a, store, "--traces", "100", "--samples", "16", "--max-rows", "30"])
+    check(incomplete(store, "acquisition"), "a partial acquisition is not marked unfinished")
+    p = jobs.run(0, [db, "check", store], expect=1)
+    check(re.search(r"^acquisition: unfinished \(_sb_incomplete\)", p.stdout, re.M),
+          "check does not report the partial acquisition: %r" % p.stdout)
+    p = verify(jobs, 3, store, 30)
+    check("note:" in p.stderr and "unfinished" in p.stderr,
+          "--verify does not note the unfinished dataset: %r" % p.stderr)
+    jobs.run(3, [a, store])
+    check(not incomplete(store, "acquisition"), "a complete acquisition is still marked")
+    jobs.run(0, [db, "check", store], expect=0)
+    p = verify(jobs, 2, store, 100)
+    check("note:" not in p.stderr, "a note for a complete dataset: %r" % p.stderr)
+    # A batch larger than what remains: memory for what remains.
+    big = jobs.path("u2.h5")
+    jobs.run(2, [a, big, "--traces", "20", "--samples", "8", "--batch", str(10 ** 15)])
+    verify(jobs, 2, big, 20)
+
+
+def mode_lock(jobs):
+    """Two jobs writing one store: the second fails with one clear line, the
+    first completes and verifies. Then the same for sb-preprocess and export
+    into the store being written."""
+    a = jobs.acquire
+    store = jobs.path("locked.h5")
+    first = subprocess.Popen(jobs.command(2, [a, store, "--traces", "2000", "--samples", "64",
+                                              "--batch", "50", "--commit-every", "100",
+                                              "--rate", "200"]),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = first.stdout.readline()
+    check(line.startswith("committed"), "the first job did not start: %r" % line)
+    second = jobs.run(2, [a, store, "--traces", "2000", "--samples", "64"], expect=1)
+    expect_one_error(second, r"being written by another process.*pid", code=1,
+                     what="a second writer")
+    src = jobs.path("src.h5")
+    jobs.run(1, [a, src, "--traces", "20", "--samples", "16"])
+    p = jobs.run(2, [jobs.preprocess, src, store], expect=1)
+    expect_one_error(p, r"being written by another process", code=1, what="preprocess into it")
+    p = jobs.run(2, [jobs.db, "export", "-o", store, src, "acquisition", "--rename", "x"],
+                 expect=1)
+    expect_one_error(p, r"being written by another process", code=1, what="export into it")
+    out, err = first.communicate(timeout=300)
+    check(first.returncode == 0, "the first job failed: %r" % err)
+    check(committed_lines(line + out)[-1] == 2000, "the first job's commits: %r" % out)
+    verify(jobs, 2, store, 2000)
+
+
+def mode_misc(jobs):
+    """--version, a full stdout, FIFOs."""
+    a = jobs.acquire
+    p = jobs.run(0, [a, "--version"])
+    check(re.match(r"sb-acquire \S+ \(secbench-storage \S+\)\nHDF5 1\.\S+\nMPI .+\n$", p.stdout),
+          "--version: %r" % p.stdout)
+    store = jobs.path("m.h5")
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([a, store, "--traces", "10", "--samples", "8"], stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    check(p.returncode == 1 and "cannot write to standard output" in p.stderr,
+          "stdout on a full disk: exit %d %r" % (p.returncode, p.stderr))
+    # Every error says why, and names the store once.
+    nodir = jobs.path("nodir/out.h5")
+    for n in (0, 3):
+        p = jobs.run(n, [a, nodir, "--traces", "5", "--samples", "8"], expect=1)
+        expect_one_error(p, r"directory does not exist", code=1, what="a store in no folder")
+        check(p.stderr.count("nodir/out.h5") == 1, "the store is named once: %r" % p.stderr)
+    fifo = jobs.path("fifo")
+    os.mkfifo(fifo)
+    for n in (0, 2):
+        for argv in ([a, fifo], [a, fifo, "--verify"]):
+            p = jobs.run(n, argv, expect=1, timeout=60)
+            expect_one_error(p, r"not a regular file", code=1, what="%s at %d" % (argv[1:], n))
+
+
 def main():
-    args = parse_args(["ranks", "corrupt", "rows", "resume", "badargs"])
+    args = parse_args(["ranks", "corrupt", "rows", "resume", "badargs", "exact", "sentinel",
+                       "verifyopts", "unfinished", "lock", "misc"])
     jobs = Jobs(args)
     if args.mode == "ranks":
         mode_ranks(jobs)
@@ -310,6 +476,10 @@ def main():
         mode_corrupt(jobs, args.ranks)
     elif args.mode == "rows":
         mode_rows(jobs, args.ranks)
+    elif args.mode == "verifyopts":
+        mode_verifyopts(jobs, args.ranks)
+    elif args.mode in ("exact", "sentinel", "unfinished", "lock", "misc"):
+        globals()["mode_" + args.mode](jobs)
     elif args.mode == "resume":
         mode_resume(jobs)
     else:

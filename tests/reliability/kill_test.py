@@ -6,7 +6,9 @@ reported incomplete.
 
 After every acquisition kill (all processes of the job dead):
   - if the job printed `committed N` (N > 0): the store opens
-    (`secbench-db status`), `secbench-db check` passes, the dataset's size
+    (`secbench-db status`), `secbench-db check` passes or reports the
+    dataset unfinished (`_sb_incomplete`, which sb-acquire keeps until its
+    last trace) and nothing else, the dataset's size
     (read back through h5py from `_sb_size`, the on-disk contract) is >= N,
     and `sb-acquire STORE --verify` passes;
   - if it printed nothing yet, the store may not exist or not open (nothing
@@ -205,7 +207,8 @@ class Harness:
         self.a = a
         self.failures = []
         self.stats = {"acquire_trials": 0, "killed_mid_run": 0, "finished_before_kill": 0,
-                      "killed_before_first_commit": 0, "rows_committed_max": 0,
+                      "killed_before_first_commit": 0, "reported_unfinished": 0,
+                      "rows_committed_max": 0,
                       "rows_lost": 0, "export_trials": 0, "export_killed": 0,
                       "export_dest_sound": 0, "export_dest_reported_incomplete": 0,
                       "export_dest_absent": 0, "export_dest_unopenable": 0,
@@ -242,7 +245,14 @@ class Harness:
         if crashed(rc, out):
             self.fail(trial, "secbench-db check crashed (rc %s): %s" % (rc, out[-500:]))
             return False
-        if rc != 0:
+        # sb-acquire marks its dataset unfinished (_sb_incomplete) until its
+        # last trace: a killed acquisition is reported as that, and as
+        # nothing else.
+        problems = [l for l in out.splitlines() if l.startswith(DATASET + ": ")]
+        if rc == 1 and problems and all(l.startswith(DATASET + ": unfinished (_sb_incomplete)")
+                                        for l in problems):
+            self.stats["reported_unfinished"] += 1
+        elif rc != 0:
             if committed == 0:
                 self.stats["killed_before_first_commit"] += 1
                 return True

@@ -1,2 +1,0 @@
-/* Keeps the helper library non-empty before any helper exists. */
-typedef int sb_progcommon_keep;
