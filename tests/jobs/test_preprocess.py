@@ -243,7 +243,8 @@ def mode_unfinished(jobs, nranks):
 
     # Killed half-way: the output says it is unfinished.
     big = jobs.path("big.h5")
-    jobs.run(2, [jobs.acquire, big, "--traces", "30000", "--samples", "200", "--batch", "5000"])
+    # Big enough that a row at a time outlasts the first progress line (2 s).
+    jobs.run(2, [jobs.acquire, big, "--traces", "200000", "--samples", "200", "--batch", "20000"])
     killed = jobs.path("killed.h5")
     proc = subprocess.Popen(jobs.command(nranks, [pp, big, killed, "--chunk", "1",
                                                   "--progress"]),
@@ -254,11 +255,14 @@ def mode_unfinished(jobs, nranks):
     while time.time() < deadline:
         line = proc.stderr.readline()
         seen += line
-        if not line or "rows/s" in line:
+        # A progress line while it runs ("12.3% 24600/200000 rows, ..."), not
+        # the final one ("200000 rows in ...", then it is no kill mid-job).
+        if not line or ("rows/s" in line and "%" in line):
             break
     kill_session(proc.pid)
     proc.communicate()
-    check("rows/s" in seen, "the job showed no progress before the kill: %r" % seen)
+    check("rows/s" in seen and "rows in" not in seen,
+          "the job showed progress and had not finished before the kill: %r" % seen)
     check(incomplete(killed, "preprocessed"), "a killed job's output is not marked unfinished")
     p = jobs.run(0, [db, "check", killed], expect=1)
     check(re.search(r"^preprocessed: unfinished", p.stdout, re.M),

@@ -227,6 +227,39 @@ START_TEST(test_commit_size_covers_written_rows_only)
 }
 END_TEST
 
+/* Ranks whose slices are not in rank order, and ranks with several ranges
+ * each, take the full check (every range gathered); the same rows commit. */
+START_TEST(test_commit_size_any_order)
+{
+    sb_store *st = NULL;
+    sb_dataset *ds = NULL;
+    uint64_t p = (uint64_t)mt_nranks, r = (uint64_t)mt_rank;
+    MT_REQUIRE_OK(mt_open(&st, "anyorder", SB_CREATE_TRUNCATE));
+    MT_REQUIRE_OK(mt_create(st, "d", 12 * p, ONE, 1, &ds));
+    MT_REQUIRE_OK(sb_dataset_define_field(ds, "x", SB_UINT8, 1, (uint64_t[]){4}));
+    /* Rank r writes slice P-1-r of rows [0, 10P). */
+    uint64_t first = 10 * (p - 1 - r);
+    sb_array *cols = mt_columns(ONE, 1, first, 10, 0);
+    MT_EXPECT_OK(sb_dataset_write_at(ds, first, 1, cols));
+    mt_columns_free(cols, 1);
+    expect_everywhere(sb_dataset_commit_size(ds, first + 10), 0, "slices in reverse order");
+    MT_EXPECT(sb_dataset_size(ds) == 10 * p);
+    /* Rank r writes rows 10P + r and 11P + r: two ranges each, interleaved. */
+    for (uint64_t k = 0; k < 2; k++) {
+        uint64_t at = (10 + k) * p + r;
+        sb_array *row = mt_columns(ONE, 1, at, 1, 0);
+        MT_EXPECT_OK(sb_dataset_write_at(ds, at, 1, row));
+        mt_columns_free(row, 1);
+    }
+    expect_everywhere(sb_dataset_commit_size(ds, 11 * p + r + 1), 0, "interleaved rows");
+    MT_EXPECT(sb_dataset_size(ds) == 12 * p);
+    mt_check_rows(ds, ONE, 1, 0, 12 * p, 0);
+    MT_EXPECT_OK(sb_dataset_close(ds));
+    MT_EXPECT_OK(sb_store_close(st));
+    mt_end();
+}
+END_TEST
+
 START_TEST(test_appended_rows_come_before_a_later_extend)
 {
     sb_store *st = NULL;
@@ -349,6 +382,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_argument_error_on_one_rank);
     tcase_add_test(tc, test_export_buffer_follows_the_data);
     tcase_add_test(tc, test_commit_size_covers_written_rows_only);
+    tcase_add_test(tc, test_commit_size_any_order);
     tcase_add_test(tc, test_appended_rows_come_before_a_later_extend);
     tcase_add_test(tc, test_has_dataset_agrees);
     tcase_add_test(tc, test_compressed_fields_from_several_ranks);
