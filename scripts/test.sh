@@ -109,6 +109,21 @@ run_ctest() {
     skipped=$(attr skipped); disabled=$(attr disabled)
   fi
   test_counts="$total tests: $((total - failures - skipped - disabled)) passed, $failures failed, $((skipped + disabled)) skipped, $((SECONDS - t0)) s"
+  # The end of each failed test's output again, together at the end of the
+  # stage: with two tests running at once their outputs above are far apart.
+  if [ "$rc" -ne 0 ] && [ -f "$dir/ctest-junit.xml" ]; then
+    python3 - "$dir/ctest-junit.xml" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    if case.get("status") != "fail":
+        continue
+    out = (case.findtext("system-out") or "").rstrip().splitlines()
+    print("--- failed: %s (%s s); the last %d lines of its output:"
+          % (case.get("name"), case.get("time"), min(len(out), 25)))
+    for line in out[-25:]:
+        print("    " + line)
+PY
+  fi
   return "$rc"
 }
 

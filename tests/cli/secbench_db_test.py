@@ -36,6 +36,39 @@ def check(cond, what):
     return cond
 
 
+def explain_hang(pid):
+    """What the processes of a command that does not end are doing: their
+    tree, kernel wait channels and (gdb being there) every thread's stack."""
+    print("--- %d does not end; its processes:" % pid, file=sys.stderr)
+    tree = subprocess.run(["ps", "-e", "--forest", "-o", "pid,ppid,stat,wchan:24,etime,args"],
+                          stdout=subprocess.PIPE, text=True).stdout
+    # Not the kernel's threads (children of kthreadd, pid 2).
+    print("\n".join(l[:200] for l in tree.splitlines() if l.split()[1:2] != ["2"]
+                    and l.split()[0:1] != ["2"]), file=sys.stderr)
+    if shutil.which("gdb"):
+        for line in tree.splitlines()[1:]:
+            fields = line.split()
+            if fields and fields[0].isdigit() and ("secbench-db" in line or "orted" in line):
+                bt = subprocess.run(["gdb", "-batch", "-p", fields[0], "-ex",
+                                     "thread apply all bt 20"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, timeout=60).stdout
+                print("--- stacks of %s:\n%s" % (fields[0], bt[-6000:]), file=sys.stderr)
+
+
+def run_or_explain(cmd, timeout=240):
+    """subprocess.run that, on a timeout, says where the command hangs first."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=ENV) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            explain_hang(proc.pid)
+            proc.kill()
+            proc.communicate()
+            raise
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def run(args, ranks=None, expect=None):
     """Run secbench-db with `args`; returns (code, stdout bytes, stderr text)."""
     ranks = ARGS.ranks if ranks is None else ranks
@@ -43,8 +76,7 @@ def run(args, ranks=None, expect=None):
     if ranks > 0:
         cmd = ([ARGS.mpiexec, ARGS.np_flag, str(ranks)] + shlex.split(ARGS.mpiexec_args)
                + cmd)
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240,
-                       env=ENV)
+    p = run_or_explain(cmd)
     err = p.stderr.decode("utf-8", "replace")
     shown = " ".join(cmd)
     if expect is not None:
