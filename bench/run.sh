@@ -185,7 +185,10 @@ if [ -n "$out" ] && inside "$out" "$ref"; then
 fi
 if [ -z "$out" ]; then
   base="${SB_BENCH_RESULTS:-${TMPDIR:-/tmp}/secbench-bench-results}"
-  if inside "$base" "$src_top"; then
+  # Inside the source tree only where git ignores it (a build directory):
+  # a run must never show up in git status.
+  if inside "$base" "$src_top" &&
+     ! git -C "$src_top" check-ignore -q "$(realpath -m "$base")" 2>/dev/null; then
     die "results directory $base is inside the source tree $src_top: set SB_BENCH_RESULTS or --out elsewhere"
   fi
   stamp="$(date -u +%Y%m%dT%H%M%SZ)-${git_rev%%+*}"

@@ -147,6 +147,14 @@ def test_one_workload(a):
     expect("## 2. Serial append" in md and "## 1. Collective extend" not in md,
            "the summary has the append table only")
     check_tree_unchanged(before, "a run without --out")
+    # Results inside the source tree only where git ignores them.
+    tracked = os.path.join(SRC, "bench", "results-of-a-test")
+    p = run(["--smoke", "--workloads", "append", "--build-dir", a.build_dir],
+            {"SB_BENCH_RESULTS": tracked}, check=False)
+    expect(p.returncode == 2 and "inside the source tree" in p.stderr
+           and not os.path.exists(tracked),
+           "results under bench/ are refused: %s" % p.stderr.strip()[-200:])
+    check_tree_unchanged(before, "a refused run")
 
 
 def snapshot(d):
