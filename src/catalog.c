@@ -27,8 +27,11 @@ static int check_fields(const char *name, size_t nfields, const char *const *fie
     return 0;
 }
 
-static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_t capacity,
-                        size_t nfields, const char *const *fields, bool incomplete)
+/* The group, its attributes and the parent groups on the way: HDF5 calls
+ * that every rank makes alike. A failure leaves the store as it was. */
+static int make_group(hid_t *out, size_t *parents, sb_store *s, const char *name,
+                      uint64_t capacity, size_t nfields, const char *const *fields,
+                      bool incomplete)
 {
     bool exists = false;
     int rc = sb__path_exists(&exists, s->file, name);
@@ -36,16 +39,13 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
         return rc;
     if (exists)
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
-    /* A failure from here on leaves the store as it was: no group made on
-     * the way to `name` stays either. */
-    size_t parents = 0;
-    rc = sb__create_parents(s->file, name, &parents);
+    rc = sb__create_parents(s->file, name, parents);
     if (rc < 0)
         return rc;
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
         rc = sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
-        sb__remove_created(s->file, name, parents);
+        sb__remove_created(s->file, name, *parents);
         return rc;
     }
     rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
@@ -60,11 +60,21 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
     if (rc < 0) {
         H5Gclose(g);
         H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, parents);
+        sb__remove_created(s->file, name, *parents);
         return rc;
     }
+    *out = g;
+    return 0;
+}
+
+/* The handle over the group `g` (which it takes, and closes on failure):
+ * local allocations, which can fail on one rank only. */
+static int wrap_group(sb_dataset **out, sb_store *s, const char *name, hid_t g,
+                      uint64_t capacity, size_t nfields, const char *const *fields,
+                      bool incomplete, size_t parents)
+{
     sb_dataset *ds = NULL;
-    rc = sb__dataset_alloc(&ds, s, name, g, capacity, 0);
+    int rc = sb__dataset_alloc(&ds, s, name, g, capacity, 0);
     if (rc == 0) {
         ds->incomplete = incomplete;
         ds->created_parents = parents;
@@ -73,8 +83,6 @@ static int create_group(sb_dataset **out, sb_store *s, const char *name, uint64_
         rc = sb__dataset_add_field(ds, fields[i]);
     if (rc < 0) {
         sb__dataset_free(ds);
-        H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, parents);
         return rc;
     }
     *out = ds;
@@ -85,14 +93,24 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
                        size_t nfields, const char *const *fields, bool incomplete)
 {
     sb_dataset *ds = NULL;
+    hid_t g = H5I_INVALID_HID;
+    size_t parents = 0;
     /* A structural change reaches the file at the next commit, whole: until
      * then HDF5 writes no metadata (a killed job leaves no half-made group). */
     int rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
     if (rc == 0)
-        rc = sb__coll_agree(&s->coll, create_group(&ds, s, name, capacity, nfields, fields,
-                                                   incomplete));
+        rc = sb__coll_agree(&s->coll, make_group(&g, &parents, s, name, capacity, nfields,
+                                                 fields, incomplete));
+    if (rc < 0)
+        return rc;
+    rc = sb__coll_agree(&s->coll, wrap_group(&ds, s, name, g, capacity, nfields, fields,
+                                             incomplete, parents));
     if (rc < 0) {
+        /* Removing the group changes the file's metadata: every rank does it,
+         * also those whose handle was made. */
         sb__dataset_free(ds);
+        H5Ldelete(s->file, name, H5P_DEFAULT);
+        sb__remove_created(s->file, name, parents);
         return rc;
     }
     sb__dataset_link(ds);
