@@ -16,6 +16,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <hdf5.h>
 #include <mpi.h>
 
@@ -119,15 +123,32 @@ std::string where(const char *index, const toml::source_region &r)
     return std::string(index) + pos;
 }
 
-/* The whole file (at most max_file_bytes). 0, EFBIG, or the errno of the failure. */
+/* read_all's answer for a FIFO: reading it would wait for a writer, and
+ * every rank of a job would hang there. (/dev/null reads as empty, as in
+ * Python, and a directory fails with EISDIR.) */
+constexpr int a_fifo = -1;
+
+/* The whole file (at most max_file_bytes). 0, EFBIG, a_fifo, or the errno
+ * of the failure. */
 int read_all(const char *path, std::string &text)
 {
-    std::FILE *f = std::fopen(path, "rbe");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return errno ? errno : EIO;
+    struct stat st;
+    int err = fstat(fd, &st) != 0 ? (errno ? errno : EIO) : S_ISFIFO(st.st_mode) ? a_fifo : 0;
+    if (err) {
+        close(fd);
+        return err;
+    }
+    std::FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        err = errno ? errno : EIO;
+        close(fd);
+        return err;
+    }
     char buf[1 << 16];
     size_t n;
-    int err = 0;
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
         if (text.size() + n > max_file_bytes) {
             err = EFBIG;
@@ -143,7 +164,9 @@ int read_all(const char *path, std::string &text)
 
 const char *read_error(int err)
 {
-    return err == EFBIG ? "larger than 64 MiB" : std::strerror(err);
+    return err == EFBIG         ? "larger than 64 MiB"
+           : err == a_fifo      ? "a FIFO, which would wait for a writer"
+                                : std::strerror(err);
 }
 
 /* index_path, else $SECBENCH_STORAGE_DATASETS_INDEX (empty = unset), else NULL. */

@@ -56,7 +56,8 @@ typedef struct sb_shared_dataset {
  * the parser's words; a dataset that is not a table, whose "path" is missing,
  * not a string or empty, or whose "name" or "description_file" is not a
  * string: its ID and the key), SB_ERR_IO (the index or a description_file
- * cannot be read: named), SB_ERR_INVALID, SB_ERR_NOMEM. */
+ * cannot be read, or is a FIFO, which is refused rather than waited on:
+ * named), SB_ERR_INVALID, SB_ERR_NOMEM. */
 SB_API int sb_shared_datasets(sb_shared_dataset **out, size_t *count, const char *index_path,
                               bool load_description);
 

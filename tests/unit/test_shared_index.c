@@ -3,6 +3,7 @@
  * the index, paths relative to the current directory, the environment
  * variable, and errors that name the file, the line, the ID and the key.
  * Fixtures: tests/data/index/ (SB_INDEX_DATA). */
+#define _GNU_SOURCE /* asprintf */
 #define _XOPEN_SOURCE 700
 #include <check.h>
 #include <mpi.h>
@@ -368,6 +369,21 @@ START_TEST(missing_or_unreadable_index)
     /* A folder is no index. */
     SBT_ERR(sb_shared_datasets(&list, &n, dir, false), SB_ERR_IO);
     SBT_MSG_HAS(dir);
+    /* A FIFO, as index or description_file, is refused without waiting for
+     * a writer. */
+    char *fifo = sbt_join(dir, "index.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    SBT_ERR(sb_shared_datasets(&list, &n, fifo, false), SB_ERR_IO);
+    SBT_MSG_HAS("FIFO");
+    char *text = NULL;
+    ck_assert_int_gt(asprintf(&text, "[datasets.f]\npath = \"f.h5\"\ndescription_file = \"%s\"\n",
+                              fifo), 0);
+    char *index = write_text("fifo.toml", text);
+    SBT_ERR(sb_shared_dataset_lookup(&one, "f", index, true), SB_ERR_IO);
+    SBT_MSG_HAS("FIFO");
+    free(index);
+    free(text);
+    free(fifo);
     /* Arguments. */
     SBT_ERR(sb_shared_datasets(NULL, &n, absent, false), SB_ERR_INVALID);
     SBT_ERR(sb_shared_datasets(&list, NULL, absent, false), SB_ERR_INVALID);
