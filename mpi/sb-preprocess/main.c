@@ -40,13 +40,13 @@
 #include <secbench/storage.h>
 
 #include "aes.h"
+#include "dsp.h"
 #include "output.h"
 #include "prog.h"
 #include "progress.h"
 
 #define PROG "sb-preprocess"
 #define SETTINGS_ASSET "acquisition.json"
-#define NCLASSES 256
 
 static const char *const STAT_NAMES[3] = {"mean", "variance", "snr"};
 
@@ -55,10 +55,6 @@ typedef struct options {
     uint64_t average, decimate, chunk, top;
     bool progress;
 } options;
-
-typedef struct filter {
-    uint64_t start, end, average, decimate, out_samples;
-} filter;
 
 static const char help[] =
     "Usage: mpirun -n N " PROG " IN OUT [options]\n"
@@ -144,81 +140,6 @@ static int plan_filter(const options *o, uint64_t samples, filter *f)
         return -1;
     }
     return 0;
-}
-
-static double element(sb_dtype t, const void *p, uint64_t i)
-{
-    switch (t) {
-    case SB_INT8: return ((const int8_t *)p)[i];
-    case SB_UINT8: return ((const uint8_t *)p)[i];
-    case SB_INT16: return ((const int16_t *)p)[i];
-    case SB_UINT16: return ((const uint16_t *)p)[i];
-    case SB_INT32: return ((const int32_t *)p)[i];
-    case SB_UINT32: return ((const uint32_t *)p)[i];
-    case SB_INT64: return (double)((const int64_t *)p)[i];
-    case SB_UINT64: return (double)((const uint64_t *)p)[i];
-    case SB_FLOAT32: return ((const float *)p)[i];
-    case SB_FLOAT64: return ((const double *)p)[i];
-    default: return 0.0;
-    }
-}
-
-static void filter_row(const filter *f, sb_dtype t, const void *row, float *out)
-{
-    for (uint64_t j = 0; j < f->out_samples; j++) {
-        uint64_t first = f->start + j * f->decimate;
-        double sum = 0.0;
-        for (uint64_t k = 0; k < f->average; k++)
-            sum += element(t, row, first + k);
-        out[j] = (float)(sum / (double)f->average);
-    }
-}
-
-/* Per-class sums, 256 x out_samples each. */
-typedef struct accum {
-    uint64_t m;
-    double count[NCLASSES];
-    double *sum, *sq;
-} accum;
-
-static void accumulate(accum *a, uint8_t label, const float *y)
-{
-    double *s = a->sum + (size_t)label * a->m, *q = a->sq + (size_t)label * a->m;
-    a->count[label] += 1.0;
-    for (uint64_t j = 0; j < a->m; j++) {
-        s[j] += y[j];
-        q[j] += (double)y[j] * y[j];
-    }
-}
-
-/* stats: mean, variance, snr one after another (3 * m). */
-static void finish_stats(const accum *a, double *stats)
-{
-    double n = 0.0;
-    for (int c = 0; c < NCLASSES; c++)
-        n += a->count[c];
-    for (uint64_t j = 0; j < a->m; j++) {
-        double s = 0.0, q = 0.0, signal = 0.0, noise = 0.0;
-        for (int c = 0; c < NCLASSES; c++) {
-            s += a->sum[(size_t)c * a->m + j];
-            q += a->sq[(size_t)c * a->m + j];
-        }
-        double mean = n > 0 ? s / n : 0.0;
-        for (int c = 0; c < NCLASSES; c++) {
-            double nc = a->count[c];
-            if (nc == 0)
-                continue;
-            double sc = a->sum[(size_t)c * a->m + j], qc = a->sq[(size_t)c * a->m + j];
-            double d = sc / nc - mean;
-            signal += nc * d * d;
-            double within = qc - sc * sc / nc;
-            noise += within > 0 ? within : 0.0;
-        }
-        double var = n > 0 ? q / n - mean * mean : 0.0;
-        stats[j] = mean;
-        stats[a->m + j] = var > 0 ? var : 0.0;
-        stats[2 * a->m + j] = noise > 0 ? signal / noise : NAN;
-    }
 }
 
 typedef struct job {
