@@ -28,13 +28,11 @@
 #include <cjson/cJSON.h>
 #include <secbench/storage.h>
 
+#include "acquire.h"
 #include "output.h"
 #include "prog.h"
 #include "progress.h"
-#include "tracemodel.h"
 
-#define PROG "sb-acquire"
-#define SETTINGS_ASSET "acquisition.json"
 #define DEFAULT_DATASET "acquisition"
 #define DEFAULT_TRACES 10000
 #define DEFAULT_SAMPLES 1000
@@ -44,7 +42,7 @@
 /* The capacity is stored as an int64 attribute. */
 #define MAX_TRACES ((uint64_t)INT64_MAX)
 
-static const char *const FIELDS[4] = {"data", "plaintext", "ciphertext", "key"};
+const char *const FIELDS[4] = {"data", "plaintext", "ciphertext", "key"};
 
 static const char help[] =
     "Usage: mpirun -n N " PROG " STORE [options]\n"
@@ -97,15 +95,6 @@ static const char help[] =
     "Exit status: 0 on success (--verify: every row matches), 1 on failure\n"
     "(--verify: a mismatch), 2 on a command-line mistake (a value out of range,\n"
     "an option that does not apply, --rows beyond the dataset).\n";
-
-typedef struct options {
-    const char *store, *dataset, *dtype_text, *rows;
-    sb_dtype dtype;
-    uint64_t traces, samples, batch, commit_every, seed, rate, max_rows, chunk;
-    bool traces_given, samples_given, dtype_given, batch_given, commit_given, seed_given,
-        rate_given, max_rows_given, chunk_given, rows_given, dataset_given;
-    bool progress, verify;
-} options;
 
 /* Options that make no sense with --verify, or only with it: a usage error
  * rather than silence. */
@@ -223,7 +212,7 @@ static uint64_t stored_u64(const cJSON *settings, const char *name, uint64_t fal
 
 /* The fields' dtypes and shapes: defined up front (so that even an empty
  * dataset says what it will hold) or checked. Collective. */
-static int prepare_fields(sb_dataset *ds, const sb_trace_model *m, bool define)
+int prepare_fields(sb_dataset *ds, const sb_trace_model *m, bool define)
 {
     for (size_t f = 0; f < 4; f++) {
         size_t index;
@@ -249,7 +238,7 @@ static int prepare_fields(sb_dataset *ds, const sb_trace_model *m, bool define)
 }
 
 /* Load a dataset of this program: its settings and model. Collective. */
-static int load_acquisition(sb_store *store, const options *o, sb_dataset **ds,
+int load_acquisition(sb_store *store, const options *o, sb_dataset **ds,
                             cJSON **settings, sb_trace_model *model)
 {
     char err[256], shown[1024];
@@ -341,51 +330,6 @@ static void sleep_until(double t)
         return;
     struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
     nanosleep(&ts, NULL);
-}
-
-typedef struct buffers {
-    uint8_t *data, *pt, *ct, *key;
-} buffers;
-
-/* Room for `rows` rows (at least one); false when it does not fit. */
-static bool alloc_buffers(buffers *b, uint64_t rows, size_t row_bytes)
-{
-    size_t n = rows ? (size_t)rows : 1;
-    if (rows > SIZE_MAX / (row_bytes > 16 ? row_bytes : 16))
-        return false;
-    b->data = malloc(n * row_bytes);
-    b->pt = malloc(n * 16);
-    b->ct = malloc(n * 16);
-    b->key = malloc(n * 16);
-    return b->data && b->pt && b->ct && b->key;
-}
-
-static void free_buffers(buffers *b)
-{
-    free(b->data);
-    free(b->pt);
-    free(b->ct);
-    free(b->key);
-}
-
-static void columns_of(sb_array cols[4], const buffers *b, const sb_trace_model *m,
-                       uint64_t rows)
-{
-    uint64_t shape_data[2] = {rows, m->samples}, shape16[2] = {rows, 16};
-    sb_array_wrap(&cols[0], m->dtype, 2, shape_data, b->data);
-    sb_array_wrap(&cols[1], SB_UINT8, 2, shape16, b->pt);
-    sb_array_wrap(&cols[2], SB_UINT8, 2, shape16, b->ct);
-    sb_array_wrap(&cols[3], SB_UINT8, 2, shape16, b->key);
-}
-
-static void make_rows(const sb_trace_model *m, uint64_t first, uint64_t rows, buffers *b)
-{
-    size_t row_bytes = (size_t)m->samples * sb_dtype_size(m->dtype);
-    for (uint64_t k = 0; k < rows; k++) {
-        sb_tm_inputs(m, first + k, b->pt + 16 * k, b->ct + 16 * k);
-        memcpy(b->key + 16 * k, m->key, 16);
-        sb_tm_samples(m, first + k, b->pt + 16 * k, b->data + row_bytes * k);
-    }
 }
 
 static int commit(sb_store *store, sb_dataset *ds)
@@ -480,126 +424,6 @@ done:
     free_buffers(&b);
     if (ds && prog_failed(sb_dataset_close(ds)))
         status = -1;
-    return status;
-}
-
-/* Compare rows [first, first + rows) as read against the model; returns how
- * many rows differ and names the first few. */
-static uint64_t compare_rows(const sb_trace_model *m, uint64_t first, uint64_t rows,
-                             const buffers *got, buffers *want, uint64_t *reported)
-{
-    size_t row_bytes = (size_t)m->samples * sb_dtype_size(m->dtype);
-    uint64_t bad = 0;
-    make_rows(m, first, rows, want);
-    for (uint64_t k = 0; k < rows; k++) {
-        const char *which = NULL;
-        if (memcmp(got->data + k * row_bytes, want->data + k * row_bytes, row_bytes))
-            which = "data";
-        else if (memcmp(got->pt + 16 * k, want->pt + 16 * k, 16))
-            which = "plaintext";
-        else if (memcmp(got->ct + 16 * k, want->ct + 16 * k, 16))
-            which = "ciphertext";
-        else if (memcmp(got->key + 16 * k, want->key + 16 * k, 16))
-            which = "key";
-        if (!which)
-            continue;
-        bad++;
-        if ((*reported)++ < 5)
-            fprintf(stderr, PROG ": row %" PRIu64 ": %s differs from the model\n", first + k,
-                    which);
-    }
-    return bad;
-}
-
-/* The rows --rows asks for, within [0, size). */
-static int rows_to_verify(const options *o, uint64_t size, uint64_t *start, uint64_t *end)
-{
-    bool end_given = false;
-    *start = 0;
-    *end = size;
-    if (!o->rows_given)
-        return 0;
-    cli_parse_range(o->rows, start, end, &end_given); /* checked in check_options */
-    if (!end_given)
-        *end = size;
-    if (*start > *end || *end > size) {
-        cli_usage_error(NULL, "--rows %s is not within the %" PRIu64 " rows of the dataset "
-                        "(need START <= END <= %" PRIu64 ")", o->rows, size, size);
-        return -1;
-    }
-    return 0;
-}
-
-static int verify(sb_store *store, const options *o)
-{
-    sb_dataset *ds = NULL;
-    cJSON *settings = NULL;
-    sb_trace_model m;
-    buffers got = {0}, want = {0};
-    int status = CLI_EXIT_FAILURE;
-    uint64_t start, end;
-    if (load_acquisition(store, o, &ds, &settings, &m))
-        goto done;
-    uint64_t size = sb_dataset_size(ds);
-    if (rows_to_verify(o, size, &start, &end)) {
-        status = CLI_EXIT_USAGE;
-        goto done;
-    }
-    if (size > 0 && prepare_fields(ds, &m, false))
-        goto done;
-    size_t row_bytes = (size_t)m.samples * sb_dtype_size(m.dtype);
-    uint64_t mine_start, mine;
-    prog_block(end - start, &mine_start, &mine);
-    mine_start += start;
-    uint64_t biggest = prog_block_max(end - start);
-    /* Memory for one read: never more rows than a rank verifies. */
-    uint64_t chunk = o->chunk < biggest ? o->chunk : (biggest ? biggest : 1);
-    uint64_t rounds = (biggest + chunk - 1) / chunk;
-    if (prog_failed_if(!alloc_buffers(&got, chunk, row_bytes) ||
-                           !alloc_buffers(&want, chunk, row_bytes),
-                       "cannot allocate the read buffers (%" PRIu64 " rows); lower --chunk",
-                       chunk))
-        goto done;
-    cli_progress progress;
-    cli_progress_start(&progress, cli_rank() == 0 && cli_progress_wanted(o->progress),
-                       PROG " --verify", end - start, (double)(row_bytes + 48));
-    uint64_t checked = 0, bad = 0, reported = 0;
-    /* Every rank makes the same number of collective reads, empty ones too. */
-    for (uint64_t k = 0; k < rounds; k++) {
-        uint64_t off = k * chunk < mine ? k * chunk : mine;
-        uint64_t rows = mine - off < chunk ? mine - off : chunk;
-        uint64_t first = mine_start + off;
-        void *dst[4] = {got.data, got.pt, got.ct, got.key};
-        for (size_t f = 0; f < 4; f++)
-            if (prog_failed(sb_dataset_read_all(dst[f], ds, FIELDS[f], first, rows)))
-                goto done;
-        bad += compare_rows(&m, first, rows, &got, &want, &reported);
-        checked += rows;
-        /* Rank 0 holds the largest block: its count stands for the round. */
-        uint64_t seen = (k + 1) * chunk * (uint64_t)cli_nranks();
-        cli_progress_update(&progress, seen < end - start ? seen : end - start);
-    }
-    uint64_t local[2] = {checked, bad}, total[2];
-    MPI_Allreduce(local, total, 2, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-    cli_progress_finish(&progress, total[0]);
-    if (cli_rank() == 0) {
-        printf("verified %" PRIu64 " rows, %" PRIu64 " mismatches", total[0], total[1]);
-        if (o->rows_given)
-            printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, start, end, size);
-        printf("\n");
-        fflush(stdout);
-    }
-    if (sb_dataset_is_incomplete(ds) || size < sb_dataset_capacity(ds))
-        cli_note("dataset '%s' is unfinished (%" PRIu64 " of %" PRIu64 " rows%s); run " PROG
-                 " again to resume it", o->dataset, size, sb_dataset_capacity(ds),
-                 sb_dataset_is_incomplete(ds) ? ", marked _sb_incomplete" : "");
-    status = total[1] == 0 && total[0] == end - start ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
-done:
-    cJSON_Delete(settings);
-    free_buffers(&got);
-    free_buffers(&want);
-    if (ds && prog_failed(sb_dataset_close(ds)))
-        status = CLI_EXIT_FAILURE;
     return status;
 }
 
