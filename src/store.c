@@ -74,16 +74,32 @@ int sb_store_options_init(sb_store_options *opts, unsigned version)
 static bool choice_valid(sb_choice c) { return c == SB_AUTO || c == SB_NO || c == SB_YES; }
 
 /* The caller's options, whatever their version, as this library's struct. */
-static int import_options(sb_store_options *o, const sb_store_options *given, const char *path)
+/* The caller's options into *o. An error is to be agreed on with the
+ * other ranks of o->comm, unless *alone: then not even the communicator can
+ * be read (a struct never initialized), and this rank returns by itself. */
+static int import_options(sb_store_options *o, const sb_store_options *given, const char *path,
+                          bool *alone)
 {
     store_options_defaults(o);
+    *alone = false;
     if (!given)
         return 0;
-    if (given->version == 0 || given->version >= STORE_OPTIONS_VERSIONS)
+    if (given->version == 0) {
+        *alone = true;
         return sb__error(SB_ERR_INVALID,
                          "store '%s': options not initialized (call sb_store_options_init(&opts, "
-                         "SB_STORE_OPTIONS_VERSION)); version %u is unknown",
-                         path, given->version);
+                         "SB_STORE_OPTIONS_VERSION))",
+                         path);
+    }
+    if (given->version >= STORE_OPTIONS_VERSIONS) {
+        /* A newer header's struct: members are only ever added at the end,
+         * so its comm is where ours is, and every rank can refuse it alike. */
+        o->comm = given->comm;
+        return sb__error(SB_ERR_INVALID,
+                         "store '%s': options version %u is newer than this library's (%u): "
+                         "build against the header of the library you run with",
+                         path, given->version, (unsigned)STORE_OPTIONS_VERSIONS - 1);
+    }
     memcpy(o, given, store_options_size[given->version]);
     if (!choice_valid(o->locking) || !choice_valid(o->collective_reads) ||
         !choice_valid(o->collective_writes) || !choice_valid(o->collective_metadata_writes))
@@ -428,9 +444,10 @@ int sb_store_open(sb_store **out, const char *path, sb_open_mode mode,
         return sb__error(SB_ERR_INVALID, "sb_store_open: out is NULL");
     *out = NULL;
     sb_store_options o;
-    int rc = import_options(&o, opts, path ? path : "(null)");
-    if (rc < 0)
-        return rc; /* the communicator itself cannot be trusted */
+    bool alone = false;
+    int local = import_options(&o, opts, path ? path : "(null)", &alone);
+    if (local < 0 && alone)
+        return local;
     if (o.comm != MPI_COMM_NULL) {
         int initialized = 0, finalized = 0;
         MPI_Initialized(&initialized);
@@ -440,15 +457,14 @@ int sb_store_open(sb_store **out, const char *path, sb_open_mode mode,
                              "store '%s': a communicator was given but MPI is not initialized",
                              path ? path : "(null)");
     }
-    int local = 0;
-    if (!path || !*path)
+    if (local == 0 && (!path || !*path))
         local = sb__error(SB_ERR_INVALID, "sb_store_open: path is %s", path ? "empty" : "NULL");
-    else if (!sb_open_mode_string(mode))
+    else if (local == 0 && !sb_open_mode_string(mode))
         local = sb__error(SB_ERR_INVALID, "store '%s': invalid open mode %d", path, (int)mode);
     sb_store *s = local == 0 ? store_alloc(path, mode, &o) : NULL;
     if (local == 0 && !s)
         local = sb__error(SB_ERR_NOMEM, "out of memory opening '%s'", path);
-    rc = agree_on_open(&o, path, mode, local);
+    int rc = agree_on_open(&o, path, mode, local);
     if (rc < 0) {
         store_free(s);
         return rc;

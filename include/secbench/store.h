@@ -126,7 +126,11 @@ SB_API int sb_store_options_init(sb_store_options *opts, unsigned version);
  * file), SB_ERR_EXISTS ("w-" on an existing file), SB_ERR_FORMAT (not HDF5,
  * or damaged), SB_ERR_LOCKED (another writer, or HDF5's lock), SB_ERR_IO,
  * SB_ERR_INVALID (a directory, a FIFO or another non-regular file, bad
- * options), SB_ERR_COLLECTIVE (ranks passed other paths or options). */
+ * options), SB_ERR_COLLECTIVE (ranks passed other paths or options). Bad
+ * options on one rank fail every rank alike, except options never
+ * initialized (version 0) and NULL opts: such a rank cannot know the
+ * communicator, so it returns (or opens a serial store) by itself, and the
+ * other ranks wait for it in the open. */
 SB_API int sb_store_open(sb_store **out, const char *path, sb_open_mode mode,
                          const sb_store_options *opts);
 /* Python's Store.temporary(name): a serial store living in memory, labelled

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -293,6 +294,44 @@ START_TEST(test_open_mismatch)
 }
 END_TEST
 
+/* One rank's options are wrong (a newer struct version, a choice out of
+ * range, a threshold without alignment): every rank refuses the open alike,
+ * nothing is created, and a valid open follows. */
+START_TEST(test_open_bad_options_on_one_rank)
+{
+    char path[640];
+    mt_path(path, sizeof path, "badopts");
+    if (mt_rank == 0)
+        unlink(path);
+    MPI_Barrier(MPI_COMM_WORLD);
+    bool wrong = mt_rank == mt_nranks - 1; /* at one rank, that rank */
+    for (int how = 0; how < 3; how++) {
+        sb_store_options opts;
+        sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
+        opts.comm = MPI_COMM_WORLD;
+        if (wrong && how == 0)
+            opts.version = SB_STORE_OPTIONS_VERSION + 6;
+        if (wrong && how == 1)
+            opts.locking = (sb_choice)9;
+        if (wrong && how == 2)
+            opts.alignment_threshold = 5;
+        sb_store *st = NULL;
+        int rc = sb_store_open(&st, path, SB_CREATE, &opts);
+        MT_EXPECT_MSG(rc == SB_ERR_INVALID, "case %d: got %s: %s", how, sb_error_name(rc),
+                      sb_last_error_message());
+        MT_EXPECT_MSG(mt_same_int(rc), "case %d: ranks got different codes (%d here)", how, rc);
+        MT_EXPECT(st == NULL);
+        MT_EXPECT_MSG(access(path, F_OK) != 0, "case %d: the refused open created the file", how);
+        if (rc == 0)
+            sb_store_close(st);
+    }
+    sb_store *st = NULL;
+    MT_REQUIRE_OK(mt_open(&st, "badopts", SB_CREATE));
+    MT_EXPECT_OK(sb_store_close(st));
+    mt_end();
+}
+END_TEST
+
 /* The library prefixes an error raised on another rank with "rank K: ". */
 static const char *without_rank_prefix(const char *msg)
 {
@@ -370,6 +409,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_reset_mismatch);
     tcase_add_test(tc, test_export_mismatch);
     tcase_add_test(tc, test_open_mismatch);
+    tcase_add_test(tc, test_open_bad_options_on_one_rank);
     tcase_add_test(tc, test_same_error_everywhere);
     suite_add_tcase(s, tc);
     return mt_run(s);
