@@ -18,6 +18,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* MPI's C API only, also in C++ programs: the C++ bindings (removed in
+ * MPI 3.0) would need a library of their own at link time. */
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include "secbench/common.h"

@@ -16,6 +16,8 @@
 #              alone; `pkg-config --static` links libsecbench-storage.a
 #   cmake      find_package(SecbenchStorage): the same consumer against the
 #              shared and the static target
+#   cxx        a C++ program on every header, built with c++ and pkg-config,
+#              and by a CMake project that enables CXX only
 #   readme     README.md's C example (the ```c block of "A short C example"),
 #              built with pkg-config, run at 1 and 2 ranks; run again, it must
 #              fail cleanly (exit 1, a message naming the dataset)
@@ -28,7 +30,7 @@
 # Everything is written under SB_WORK (in the build tree).
 # shellcheck disable=SC2016  # $(pkg-config ...) in single quotes: run by sh -c, as typed
 set -euo pipefail
-step=${1:?usage: install_test.sh prefix|programs|moved|pkgconfig|cmake|readme|symbols}
+step=${1:?usage: install_test.sh prefix|programs|moved|pkgconfig|cmake|cxx|readme|symbols}
 for v in SB_BUILD_DIR SB_SOURCE_DIR SB_WORK SB_BINDIR SB_LIBDIR SB_INCLUDEDIR SB_VERSION \
          SB_RPATH SB_MPIEXEC SB_MPIEXEC_NP SB_C_COMPILER SB_GENERATOR SB_CMAKE; do
   [ -n "${!v:-}" ] || { echo "install_test.sh: $v is not set" >&2; exit 2; }
@@ -250,6 +252,30 @@ cmake)
   expect "$build/run.out" "consumer ok" "${clean[@]}" "$build/consumer" "$build/shared.h5" "$SB_VERSION"
   expect "$build/run-static.out" "consumer ok" \
     "${clean[@]}" "$build/consumer-static" "$build/static.h5" "$SB_VERSION"
+  ;;
+
+cxx)
+  # A C++ program: through pkg-config with c++, and a CMake project that
+  # enables CXX only. The headers keep MPI's C++ bindings out.
+  dir=$SB_WORK/cxx
+  rm -rf "$dir"; mkdir -p "$dir/src"
+  cp "$here/cxx/consumer.cpp" "$here/cxx/CMakeLists.txt" "$dir/src/"
+  say "c++ consumer.cpp \$(pkg-config --cflags --libs secbench-storage)"
+  # shellcheck disable=SC2046
+  (cd "$dir" && "${clean[@]}" c++ $san -Wall -Wextra -Werror src/consumer.cpp \
+     $(pc --cflags --libs secbench-storage) -o cxx-pc) ||
+    fail "a C++ program does not build with pkg-config's flags"
+  expect "$dir/pc.out" "cxx consumer ok" "${clean[@]}" "LD_LIBRARY_PATH=$prefix/$SB_LIBDIR" \
+    "$dir/cxx-pc"
+  say "project(... LANGUAGES CXX) + find_package(SecbenchStorage)"
+  "${clean[@]}" "$SB_CMAKE" -S "$dir/src" -B "$dir/build" -G "$SB_GENERATOR" \
+    "-DCMAKE_CXX_FLAGS=$san" "-DCMAKE_EXE_LINKER_FLAGS=$san" \
+    "-DCMAKE_PREFIX_PATH=$prefix" "-DSB_EXPECTED_VERSION=$SB_VERSION" \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$dir/configure.log" 2>&1 ||
+    { cat "$dir/configure.log"; fail "configure of a C++-only project"; }
+  "${clean[@]}" "$SB_CMAKE" --build "$dir/build" >"$dir/build.log" 2>&1 ||
+    { cat "$dir/build.log"; fail "build of a C++-only project"; }
+  expect "$dir/cmake.out" "cxx consumer ok" "${clean[@]}" "$dir/build/cxx-consumer"
   ;;
 
 readme)
