@@ -182,10 +182,19 @@ int sb__field_open(sb_field *f, hid_t dset, const char *dsname, uint64_t capacit
 int sb__field_create(sb_field *f, hid_t group, const char *dsname, uint64_t capacity,
                      const sb_row_layout *layout, int64_t priority)
 {
-    uint64_t row_bytes = 0;
+    uint64_t row_bytes = 0, total = 0;
     int rc = sb__layout_row_bytes(layout, f->name, &row_bytes);
     if (rc < 0)
         return rc;
+    /* HDF5 would create it (space is allocated at the first write) and then
+     * fail that write at an undefined address, a write error that stops the
+     * store: refused here, before anything is made. */
+    if (sb__mul_overflows(row_bytes, capacity, &total) || total > (uint64_t)INT64_MAX)
+        return sb__error(SB_ERR_INVALID,
+                         "dataset '%s': field '%s': %llu rows of %llu bytes do not fit in a file "
+                         "(at most 2^63 - 1 bytes)",
+                         dsname, f->name, (unsigned long long)capacity,
+                         (unsigned long long)row_bytes);
     hsize_t dims[SB_MAX_DIMS];
     dims[0] = capacity;
     for (int i = 0; i < layout->row_ndim; i++)

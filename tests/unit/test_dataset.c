@@ -604,6 +604,33 @@ START_TEST(define_field_rules) {
 }
 END_TEST
 
+/* Capacity x row bytes beyond a file: refused where the field is made, with
+ * nothing made, and the store keeps taking writes. */
+START_TEST(field_larger_than_a_file) {
+    sb_store *s = open_store(SB_CREATE);
+    const char *one[] = {"data"};
+    sb_dataset *huge = create(s, "huge", 1ULL << 62, 1, one);
+    double row[8] = {0};
+    sb_array a = arr(SB_FLOAT64, 1, (uint64_t[]){8}, row);
+    SBT_ERR(sb_dataset_append(huge, 1, &a), SB_ERR_INVALID);
+    SBT_MSG_HAS("data");
+    SBT_MSG_HAS("do not fit in a file");
+    SBT_ERR(sb_dataset_define_field(huge, "data", SB_INT8, 1, (uint64_t[]){UINT64_MAX}),
+            SB_ERR_INVALID);
+    sb_field_info fi;
+    SBT_OK(sb_dataset_field_info(&fi, huge, 0));
+    ck_assert(!fi.defined);
+    SBT_OK(sb_dataset_close(huge));
+    /* The store still writes. */
+    sb_dataset *small = create(s, "small", 4, 1, one);
+    SBT_OK(sb_dataset_append(small, 1, &a));
+    SBT_OK(sb_dataset_flush(small));
+    ck_assert_uint_eq(sb_dataset_size(small), 1);
+    SBT_OK(sb_dataset_close(small));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
 START_TEST(write_at_and_commit_size) {
     sb_store *s = open_store(SB_CREATE);
     const char *const f2[] = {"a", "b"};
@@ -833,6 +860,7 @@ int main(void) {
     tcase_add_test(tc, read_ranges);
     tcase_add_test(tc, reset_rewinds);
     tcase_add_test(tc, define_field_rules);
+    tcase_add_test(tc, field_larger_than_a_file);
     tcase_add_test(tc, write_at_and_commit_size);
     tcase_add_test(tc, append_buffer);
     tcase_add_test(tc, default_buffer_and_store_close_flushes);
