@@ -468,6 +468,17 @@ int sb_store_remove_dataset(sb_store *s, const char *name)
             if (local == 0 && walked)
                 local = sb__error(SB_ERR_FORMAT, "dataset '%s' is found only by walking its group "
                                   "(damaged names): HDF5 cannot remove it by name", name);
+            /* Removing the group would take the datasets listed inside it
+             * along, which nobody asked for. */
+            char *inner = NULL;
+            if (local == 0)
+                local = sb__catalog_first_below(g, name, &inner);
+            if (local == 0 && inner)
+                local = sb__error(SB_ERR_INVALID,
+                                  "dataset '%s' holds dataset '%s': remove the datasets inside "
+                                  "it first",
+                                  name, inner);
+            free(inner);
             H5Gclose(g);
         }
         rc = sb__coll_agree(&s->coll, local);

@@ -14,5 +14,8 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
 int sb__catalog_load(sb_dataset **out, sb_store *s, const char *name);
 /* Remove a dataset's group and commit (collective steps). */
 int sb__catalog_remove(sb_store *s, const char *name);
+/* The first dataset (by name) that a listing finds below group g, named
+ * `name`: *inner is its path (malloc'd), or NULL when there is none. Local. */
+int sb__catalog_first_below(hid_t g, const char *name, char **inner);
 
 #endif

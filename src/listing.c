@@ -140,6 +140,28 @@ static int list_sorted(sb_store *s, listing *l)
     return rc;
 }
 
+int sb__catalog_first_below(hid_t g, const char *name, char **inner)
+{
+    listing l;
+    memset(&l, 0, sizeof l);
+    l.prefix = name;
+    *inner = NULL;
+    H5O_info_t info;
+    bool first;
+    int rc = H5Oget_info2(g, &info, H5O_INFO_BASIC) >= 0 ? first_entry(&l, &info, &first) : 0;
+    if (rc == 0)
+        rc = list_group(g, &l);
+    if (rc == 0 && l.count > 0) {
+        if (l.count > 1)
+            qsort(l.infos, l.count, sizeof *l.infos, cmp_info);
+        *inner = sb__strdup(l.infos[0].name);
+        if (!*inner)
+            rc = sb__error(SB_ERR_NOMEM, "out of memory listing datasets");
+    }
+    listing_free(&l);
+    return rc;
+}
+
 int sb_store_dataset_names(char ***names, size_t *count, sb_store *s)
 {
     if (names)

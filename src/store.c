@@ -97,7 +97,8 @@ static int import_options(sb_store_options *o, const sb_store_options *given, co
         o->comm = given->comm;
         return sb__error(SB_ERR_INVALID,
                          "store '%s': options version %u is newer than this library's (%u): "
-                         "build against the header of the library you run with",
+                         "build against the header of the library you run with "
+                         "(sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION))",
                          path, given->version, (unsigned)STORE_OPTIONS_VERSIONS - 1);
     }
     memcpy(o, given, store_options_size[given->version]);

@@ -479,6 +479,33 @@ START_TEST(create_errors) {
 }
 END_TEST
 
+/* Removing a dataset takes nothing else with it: one that holds other
+ * datasets (nested names) is refused, naming one, and stays as it was. */
+START_TEST(remove_keeps_nested_datasets) {
+    sb_store *s = sbt_open(dir, "rm.h5", SB_CREATE);
+    sb_dataset *outer = create(s, "outer", 4, 1, ONE);
+    sb_dataset *inner = create(s, "outer/sub", 4, 1, ONE);
+    append_i32(inner, 5);
+    SBT_OK(sb_dataset_close(inner));
+    SBT_OK(sb_dataset_close(outer));
+    SBT_ERR(sb_store_remove_dataset(s, "outer"), SB_ERR_INVALID);
+    SBT_MSG_HAS("outer/sub");
+    char **names;
+    size_t n;
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
+    ck_assert_uint_eq(n, 2);
+    sb_free(names);
+    /* Inside first, then the outer one. */
+    SBT_OK(sb_store_remove_dataset(s, "outer/sub"));
+    SBT_OK(sb_store_remove_dataset(s, "outer"));
+    SBT_OK(sb_store_dataset_names(&names, &n, s));
+    ck_assert_uint_eq(n, 0);
+    sb_free(names);
+    SBT_ERR(sb_store_remove_dataset(s, "outer"), SB_ERR_NOT_FOUND);
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
 START_TEST(load_missing_and_non_datasets) {
     sb_store *s = sbt_open(dir, "l.h5", SB_CREATE);
     SBT_OK(sb_dataset_close(create(s, "aes/traces", 4, 1, ONE)));
@@ -872,6 +899,7 @@ int main(void) {
     tcase_add_test(tc, temporary_creates_no_file);
     tcase_add_test(tc, two_temporaries_same_name_are_independent);
     tcase_add_test(tc, create_errors);
+    tcase_add_test(tc, remove_keeps_nested_datasets);
     tcase_add_test(tc, load_missing_and_non_datasets);
     tcase_add_test(tc, names_sorted_nested);
     tcase_add_test(tc, datasets_with_filter);
