@@ -11,12 +11,12 @@
 #include "error.h"
 #include "h5path.h"
 
-int sb__path_exists(bool *exists, hid_t loc, const char *path)
+int sb__path_exists(bool *exists, hid_t loc, const char *path, char *scratch)
 {
     /* H5Lexists fails (rather than saying no) when a parent is missing:
      * walk the components. */
     *exists = false;
-    char *copy = sb__strdup(path);
+    char *copy = scratch ? strcpy(scratch, path) : sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
     bool ok = true;
@@ -30,7 +30,8 @@ int sb__path_exists(bool *exists, hid_t loc, const char *path)
                 break;
         }
     }
-    free(copy);
+    if (copy != scratch)
+        free(copy);
     *exists = ok;
     return 0;
 }
@@ -94,12 +95,12 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
     return 0;
 }
 
-int sb__create_parents(hid_t loc, const char *path, size_t *created)
+int sb__create_parents(hid_t loc, const char *path, size_t *created, char *scratch)
 {
     size_t first = 0;
     if (created)
         *created = 0;
-    char *copy = sb__strdup(path);
+    char *copy = scratch ? strcpy(scratch, path) : sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory");
     int rc = 0;
@@ -118,7 +119,8 @@ int sb__create_parents(hid_t loc, const char *path, size_t *created)
         }
         *p = '/';
     }
-    free(copy);
+    if (copy != scratch)
+        free(copy);
     if (rc < 0)
         sb__remove_created(loc, path, first);
     else if (created)
