@@ -505,6 +505,9 @@ int sb__asset_copy(sb_dataset *src, sb_dataset *dst, const char *name)
     size_t len = 0;
     if (rc == 0)
         rc = read_view(src, name, &v, v.type, &data, &len);
+    /* The read is this rank's alone (its buffer can fail on one rank); the
+     * write changes the copy's metadata, which must stay alike on every rank. */
+    rc = sb__coll_agree(&dst->store->coll, rc);
     if (rc == 0)
         rc = write_asset(dst, name, v.type, v.space, data, false);
     free(data);

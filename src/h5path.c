@@ -64,9 +64,26 @@ static hid_t open_by_walk(hid_t group, const char *name)
     return H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, w.at, H5P_DEFAULT);
 }
 
+static hid_t open_component(hid_t loc, const char *name, bool *walked)
+{
+    hid_t next = H5I_INVALID_HID;
+    if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
+        next = H5Oopen(loc, name, H5P_DEFAULT);
+    if (next < 0 && (next = open_by_walk(loc, name)) >= 0 && walked)
+        *walked = true;
+    return next;
+}
+
 int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
 {
     *out = H5I_INVALID_HID;
+    /* A plain name (an asset's) is its only component and needs no copy:
+     * nothing is allocated between the HDF5 calls of a parallel store, where
+     * one rank out of memory would leave the others in them. */
+    if (!strchr(path, '/')) {
+        *out = open_component(loc, path, walked);
+        return 0;
+    }
     char *copy = sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
@@ -77,11 +94,7 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
             continue;
         char saved = *p;
         *p = '\0';
-        hid_t next = H5I_INVALID_HID;
-        if (H5Lexists(cur, comp, H5P_DEFAULT) > 0)
-            next = H5Oopen(cur, comp, H5P_DEFAULT);
-        if (next < 0 && (next = open_by_walk(cur, comp)) >= 0 && walked)
-            *walked = true;
+        hid_t next = open_component(cur, comp, walked);
         if (cur != loc)
             H5Oclose(cur);
         cur = next;

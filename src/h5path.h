@@ -15,7 +15,8 @@ int sb__path_exists(bool *exists, hid_t loc, const char *path, char *scratch);
 /* Open the object at `path`, finding each component by name or, where that
  * fails, by walking its group; *walked (may be NULL) is set when a walk was
  * needed. *out is H5I_INVALID_HID when it is not found, which is not an
- * error: the call returns 0, or SB_ERR_NOMEM (raised). */
+ * error: the call returns 0, or SB_ERR_NOMEM (raised; never for a plain
+ * name, which is opened without allocating). */
 int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked);
 /* Create the groups on the way to `path` (not `path` itself). *created
  * (may be NULL) is the length of the prefix of `path` naming the topmost
