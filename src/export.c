@@ -146,8 +146,10 @@ static int make_copy(sb_dataset **out, sb_dataset *from, sb_store *dst, const ch
 {
     const char **fields = malloc((from->nfields ? from->nfields : 1) * sizeof *fields);
     int rc = sb__coll_agree(&dst->coll, fields ? 0 : sb__error(SB_ERR_NOMEM, "out of memory"));
-    if (rc < 0)
+    if (rc < 0) {
+        free(fields); /* made on this rank, failed on another */
         return rc;
+    }
     size_t n = 0;
     for (size_t i = 0; i < from->nfields; i++)
         if (from->fields[i].supported)
