@@ -47,7 +47,7 @@ static int make_group(hid_t *out, size_t *parents, sb_store *s, const char *name
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
         rc = sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
-        sb__remove_created(s->file, name, *parents);
+        sb__remove_created(s->file, name, *parents, scratch);
         return rc;
     }
     rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
@@ -62,7 +62,7 @@ static int make_group(hid_t *out, size_t *parents, sb_store *s, const char *name
     if (rc < 0) {
         H5Gclose(g);
         H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, *parents);
+        sb__remove_created(s->file, name, *parents, scratch);
         return rc;
     }
     *out = g;
@@ -114,10 +114,11 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, make_group(&g, &parents, s, name, capacity, nfields,
                                                  packed, width, incomplete, scratch));
-    free(scratch);
     free(packed);
-    if (rc < 0)
+    if (rc < 0) {
+        free(scratch);
         return rc;
+    }
     rc = sb__coll_agree(&s->coll, wrap_group(&ds, s, name, g, capacity, nfields, fields,
                                              incomplete, parents));
     if (rc < 0) {
@@ -125,9 +126,11 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
          * also those whose handle was made. */
         sb__dataset_free(ds);
         H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, parents);
-        return rc;
+        sb__remove_created(s->file, name, parents, scratch);
     }
+    free(scratch);
+    if (rc < 0)
+        return rc;
     sb__dataset_link(ds);
     *out = ds;
     return 0;

@@ -132,28 +132,28 @@ int sb__create_parents(hid_t loc, const char *path, size_t *created, char *scrat
         }
         *p = '/';
     }
-    if (copy != scratch)
-        free(copy);
     if (rc < 0)
-        sb__remove_created(loc, path, first);
+        sb__remove_created(loc, path, first, copy);
     else if (created)
         *created = first;
+    if (copy != scratch)
+        free(copy);
     return rc;
 }
 
-void sb__remove_created(hid_t loc, const char *path, size_t created)
+void sb__remove_created(hid_t loc, const char *path, size_t created, char *scratch)
 {
     if (created == 0)
         return;
     /* On a failure path, where memory may be short: on the stack when it fits. */
     char small[256];
-    char *prefix = created < sizeof small ? small : malloc(created + 1);
+    char *prefix = scratch ? scratch : created < sizeof small ? small : malloc(created + 1);
     if (!prefix)
         return;
     memcpy(prefix, path, created);
     prefix[created] = '\0';
     H5Ldelete(loc, prefix, H5P_DEFAULT);
-    if (prefix != small)
+    if (prefix != small && prefix != scratch)
         free(prefix);
 }
 

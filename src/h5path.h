@@ -24,8 +24,10 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked);
  * takes to undo it. `scratch` as for sb__path_exists. */
 int sb__create_parents(hid_t loc, const char *path, size_t *created, char *scratch);
 /* Undo sb__create_parents: unlink the topmost group it created (and so
- * everything below it). Best effort: nothing is reported. */
-void sb__remove_created(hid_t loc, const char *path, size_t created);
+ * everything below it). Best effort: nothing is reported. `scratch` as for
+ * sb__path_exists: without it, a prefix of 256 bytes or more is allocated,
+ * and a rank out of memory would keep the group in its view of the file. */
+void sb__remove_created(hid_t loc, const char *path, size_t created, char *scratch);
 
 /* Visit the members of a group in h5py's order: creation order where the
  * group tracks it, else name order. Each member is opened (hard links, and
