@@ -79,8 +79,10 @@ int sb__rows_write_buffer(sb_dataset *ds)
     sb_batch b;
     int rc = sb__batch_init(&b, ds->nfields);
     rc = sb__coll_agree(&ds->store->coll, rc);
-    if (rc < 0)
+    if (rc < 0) {
+        sb__batch_free(&b); /* made on this rank, failed on another */
         return rc;
+    }
     b.nrows = ab->rows;
     for (size_t i = 0; i < ds->nfields && ab->data; i++) {
         b.layouts[i] = ab->layouts[i];

@@ -441,7 +441,10 @@ int sb_dataset_asset_info(sb_array *info, sb_dataset *ds, const char *name)
     int local = info ? 0 : sb__error(SB_ERR_INVALID, "sb_dataset_asset_info: info is NULL");
     if (info)
         memset(info, 0, sizeof *info);
-    return read_asset(ds, name, "sb_dataset_asset_info", describe_view, info, local);
+    int rc = read_asset(ds, name, "sb_dataset_asset_info", describe_view, info, local);
+    if (rc < 0 && info)
+        memset(info, 0, sizeof *info);
+    return rc;
 }
 
 int sb_dataset_get_asset_bytes(void **data, size_t *len, sb_dataset *ds, const char *name)
@@ -453,7 +456,15 @@ int sb_dataset_get_asset_bytes(void **data, size_t *len, sb_dataset *ds, const c
     if (len)
         *len = 0;
     raw_out r = {data, len};
-    return read_asset(ds, name, "sb_dataset_get_asset_bytes", read_raw, &r, local);
+    int rc = read_asset(ds, name, "sb_dataset_get_asset_bytes", read_raw, &r, local);
+    /* The bytes this rank read, when another rank failed. */
+    if (rc < 0 && data) {
+        free(*data);
+        *data = NULL;
+    }
+    if (rc < 0 && len)
+        *len = 0;
+    return rc;
 }
 
 int sb_dataset_get_asset_array(sb_array *out, sb_dataset *ds, const char *name)
@@ -505,6 +516,9 @@ int sb__asset_copy(sb_dataset *src, sb_dataset *dst, const char *name)
     size_t len = 0;
     if (rc == 0)
         rc = read_view(src, name, &v, v.type, &data, &len);
+    /* The read is this rank's alone (its buffer can fail on one rank); the
+     * write changes the copy's metadata, which must stay alike on every rank. */
+    rc = sb__coll_agree(&dst->store->coll, rc);
     if (rc == 0)
         rc = write_asset(dst, name, v.type, v.space, data, false);
     free(data);

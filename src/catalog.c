@@ -28,24 +28,26 @@ static int check_fields(const char *name, size_t nfields, const char *const *fie
 }
 
 /* The group, its attributes and the parent groups on the way: HDF5 calls
- * that every rank makes alike. A failure leaves the store as it was. */
+ * that every rank makes alike, with nothing of the library's to allocate
+ * (`scratch` holds strlen(name) + 1 bytes, `packed` the field names). A
+ * failure leaves the store as it was. */
 static int make_group(hid_t *out, size_t *parents, sb_store *s, const char *name,
-                      uint64_t capacity, size_t nfields, const char *const *fields,
-                      bool incomplete)
+                      uint64_t capacity, size_t nfields, const char *packed, size_t width,
+                      bool incomplete, char *scratch)
 {
     bool exists = false;
-    int rc = sb__path_exists(&exists, s->file, name);
+    int rc = sb__path_exists(&exists, s->file, name, scratch);
     if (rc < 0)
         return rc;
     if (exists)
         return sb__error(SB_ERR_EXISTS, "dataset '%s' already exists in store '%s'", name, s->path);
-    rc = sb__create_parents(s->file, name, parents);
+    rc = sb__create_parents(s->file, name, parents, scratch);
     if (rc < 0)
         return rc;
     hid_t g = H5Gcreate2(s->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) {
         rc = sb__h5_error(SB_ERR_IO, "cannot create dataset '%s'", name);
-        sb__remove_created(s->file, name, *parents);
+        sb__remove_created(s->file, name, *parents, scratch);
         return rc;
     }
     rc = sb__attr_write_i64(g, SB_ATTR_SIZE, 0);
@@ -54,13 +56,13 @@ static int make_group(hid_t *out, size_t *parents, sb_store *s, const char *name
     if (rc == 0)
         rc = sb__attr_write_i64(g, SB_ATTR_CAPACITY, (int64_t)capacity);
     if (rc == 0 && nfields)
-        rc = sb__attr_write_strings(g, SB_ATTR_FIELDS, nfields, fields);
+        rc = sb__attr_write_packed(g, SB_ATTR_FIELDS, nfields, width, packed);
     if (rc == 0 && incomplete)
         rc = sb__attr_write_bool(g, SB_ATTR_INCOMPLETE, true);
     if (rc < 0) {
         H5Gclose(g);
         H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, *parents);
+        sb__remove_created(s->file, name, *parents, scratch);
         return rc;
     }
     *out = g;
@@ -95,14 +97,28 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
     sb_dataset *ds = NULL;
     hid_t g = H5I_INVALID_HID;
     size_t parents = 0;
+    /* The memory the HDF5 calls below need, allocated and agreed on first:
+     * HDF5's metadata changes must be the same on every rank, so a rank out
+     * of memory must stop every rank before the first of them (H5Lexists
+     * included: its reads are collective). */
+    char *scratch = malloc(strlen(name) + 1), *packed = NULL;
+    size_t width = 0;
+    int rc = scratch ? 0 : sb__error(SB_ERR_NOMEM, "out of memory creating dataset '%s'", name);
+    if (rc == 0 && nfields)
+        rc = sb__names_fixed(&packed, &width, nfields, fields);
+    rc = sb__coll_agree(&s->coll, rc);
     /* A structural change reaches the file at the next commit, whole: until
      * then HDF5 writes no metadata (a killed job leaves no half-made group). */
-    int rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, make_group(&g, &parents, s, name, capacity, nfields,
-                                                 fields, incomplete));
-    if (rc < 0)
+                                                 packed, width, incomplete, scratch));
+    free(packed);
+    if (rc < 0) {
+        free(scratch);
         return rc;
+    }
     rc = sb__coll_agree(&s->coll, wrap_group(&ds, s, name, g, capacity, nfields, fields,
                                              incomplete, parents));
     if (rc < 0) {
@@ -110,9 +126,11 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
          * also those whose handle was made. */
         sb__dataset_free(ds);
         H5Ldelete(s->file, name, H5P_DEFAULT);
-        sb__remove_created(s->file, name, parents);
-        return rc;
+        sb__remove_created(s->file, name, parents, scratch);
     }
+    free(scratch);
+    if (rc < 0)
+        return rc;
     sb__dataset_link(ds);
     *out = ds;
     return 0;

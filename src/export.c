@@ -146,8 +146,10 @@ static int make_copy(sb_dataset **out, sb_dataset *from, sb_store *dst, const ch
 {
     const char **fields = malloc((from->nfields ? from->nfields : 1) * sizeof *fields);
     int rc = sb__coll_agree(&dst->coll, fields ? 0 : sb__error(SB_ERR_NOMEM, "out of memory"));
-    if (rc < 0)
+    if (rc < 0) {
+        free(fields); /* made on this rank, failed on another */
         return rc;
+    }
     size_t n = 0;
     for (size_t i = 0; i < from->nfields; i++)
         if (from->fields[i].supported)
@@ -177,8 +179,14 @@ static void drop_handle(sb_dataset *ds)
 static int export_dataset(sb_store *src, const char *name, sb_store *dst, const char *new_name,
                           const sb_export_options *o)
 {
+    /* Undoing the copy's parent groups (sb__remove_created) is a change of
+     * metadata every rank must make: its memory is agreed on before any. */
+    char *scratch = malloc(strlen(new_name) + 1);
+    int rc = scratch ? 0 : sb__error(SB_ERR_NOMEM, "export of '%s': out of memory", name);
+    rc = sb__coll_agree(&dst->coll, rc);
     /* Rows this process appended to the source are part of it. */
-    int rc = sb__commit(src, NULL);
+    if (rc == 0)
+        rc = sb__commit(src, NULL);
     if (rc == 0 && src == dst && strcmp(name, new_name) == 0)
         rc = sb__error(SB_ERR_EXISTS, "export of '%s': the copy would replace the source", name);
     sb_dataset *from = NULL, *to = NULL;
@@ -209,11 +217,12 @@ static int export_dataset(sb_store *src, const char *name, sb_store *dst, const 
         sb_saved_error e;
         sb__error_save(&e);
         if (sb__catalog_remove(dst, new_name) == 0 && parents > 0) {
-            sb__remove_created(dst->file, new_name, parents);
+            sb__remove_created(dst->file, new_name, parents, scratch);
             sb__coll_agree(&dst->coll, sb__store_flush_file(dst));
         }
         sb__error_restore(&e);
     }
+    free(scratch);
     return rc;
 }
 

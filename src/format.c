@@ -245,21 +245,27 @@ int sb__attr_read_bool(hid_t obj, const char *attr, const char *where, bool *pre
     return rc;
 }
 
-int sb__attr_write_strings(hid_t obj, const char *attr, size_t n, const char *const *strings)
+int sb__names_fixed(char **buf, size_t *width, size_t n, const char *const *strings)
 {
     /* Fixed-length strings: readable by h5py as numpy 'S' arrays, and safe
      * for parallel HDF5 (no global heap). */
-    size_t width = 1;
+    size_t w = 1;
     for (size_t i = 0; i < n; i++) {
         size_t len = strlen(strings[i]);
-        if (len > width)
-            width = len;
+        if (len > w)
+            w = len;
     }
-    char *buf = calloc(n ? n : 1, width);
-    if (!buf)
-        return sb__error(SB_ERR_NOMEM, "out of memory writing attribute %s", attr);
+    *buf = calloc(n ? n : 1, w);
+    if (!*buf)
+        return sb__error(SB_ERR_NOMEM, "out of memory packing %zu names", n);
     for (size_t i = 0; i < n; i++)
-        memcpy(buf + i * width, strings[i], strlen(strings[i]));
+        memcpy(*buf + i * w, strings[i], strlen(strings[i]));
+    *width = w;
+    return 0;
+}
+
+int sb__attr_write_packed(hid_t obj, const char *attr, size_t n, size_t width, const char *buf)
+{
     hid_t type = H5Tcopy(H5T_C_S1);
     H5Tset_size(type, width);
     H5Tset_strpad(type, H5T_STR_NULLPAD);
@@ -276,6 +282,17 @@ int sb__attr_write_strings(hid_t obj, const char *attr, size_t n, const char *co
         H5Aclose(a);
     H5Sclose(space);
     H5Tclose(type);
+    return rc;
+}
+
+int sb__attr_write_strings(hid_t obj, const char *attr, size_t n, const char *const *strings)
+{
+    char *buf = NULL;
+    size_t width = 0;
+    int rc = sb__names_fixed(&buf, &width, n, strings);
+    if (rc < 0)
+        return sb__error(SB_ERR_NOMEM, "out of memory writing attribute %s", attr);
+    rc = sb__attr_write_packed(obj, attr, n, width, buf);
     free(buf);
     return rc;
 }

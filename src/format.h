@@ -37,6 +37,10 @@ int sb__attr_read_number(hid_t obj, const char *attr, const char *where, long do
 int sb__attr_read_bool(hid_t obj, const char *attr, const char *where, bool *present,
                        bool *value);
 int sb__attr_write_strings(hid_t obj, const char *attr, size_t n, const char *const *strings);
+/* The same in two steps: the local work (*buf, n names of `width` bytes,
+ * free it), then the HDF5 calls, which allocate nothing of the library's. */
+int sb__names_fixed(char **buf, size_t *width, size_t n, const char *const *strings);
+int sb__attr_write_packed(hid_t obj, const char *attr, size_t n, size_t width, const char *buf);
 /* SB_ERR_NOT_FOUND (no message) if absent. */
 int sb__attr_read_strings(hid_t obj, const char *attr, const char *where, char ***strings,
                           size_t *n);

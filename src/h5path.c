@@ -11,12 +11,12 @@
 #include "error.h"
 #include "h5path.h"
 
-int sb__path_exists(bool *exists, hid_t loc, const char *path)
+int sb__path_exists(bool *exists, hid_t loc, const char *path, char *scratch)
 {
     /* H5Lexists fails (rather than saying no) when a parent is missing:
      * walk the components. */
     *exists = false;
-    char *copy = sb__strdup(path);
+    char *copy = scratch ? strcpy(scratch, path) : sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
     bool ok = true;
@@ -30,7 +30,8 @@ int sb__path_exists(bool *exists, hid_t loc, const char *path)
                 break;
         }
     }
-    free(copy);
+    if (copy != scratch)
+        free(copy);
     *exists = ok;
     return 0;
 }
@@ -63,9 +64,26 @@ static hid_t open_by_walk(hid_t group, const char *name)
     return H5Oopen_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, w.at, H5P_DEFAULT);
 }
 
+static hid_t open_component(hid_t loc, const char *name, bool *walked)
+{
+    hid_t next = H5I_INVALID_HID;
+    if (H5Lexists(loc, name, H5P_DEFAULT) > 0)
+        next = H5Oopen(loc, name, H5P_DEFAULT);
+    if (next < 0 && (next = open_by_walk(loc, name)) >= 0 && walked)
+        *walked = true;
+    return next;
+}
+
 int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
 {
     *out = H5I_INVALID_HID;
+    /* A plain name (an asset's) is its only component and needs no copy:
+     * nothing is allocated between the HDF5 calls of a parallel store, where
+     * one rank out of memory would leave the others in them. */
+    if (!strchr(path, '/')) {
+        *out = open_component(loc, path, walked);
+        return 0;
+    }
     char *copy = sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory looking up '%s'", path);
@@ -76,11 +94,7 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
             continue;
         char saved = *p;
         *p = '\0';
-        hid_t next = H5I_INVALID_HID;
-        if (H5Lexists(cur, comp, H5P_DEFAULT) > 0)
-            next = H5Oopen(cur, comp, H5P_DEFAULT);
-        if (next < 0 && (next = open_by_walk(cur, comp)) >= 0 && walked)
-            *walked = true;
+        hid_t next = open_component(cur, comp, walked);
         if (cur != loc)
             H5Oclose(cur);
         cur = next;
@@ -94,12 +108,12 @@ int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked)
     return 0;
 }
 
-int sb__create_parents(hid_t loc, const char *path, size_t *created)
+int sb__create_parents(hid_t loc, const char *path, size_t *created, char *scratch)
 {
     size_t first = 0;
     if (created)
         *created = 0;
-    char *copy = sb__strdup(path);
+    char *copy = scratch ? strcpy(scratch, path) : sb__strdup(path);
     if (!copy)
         return sb__error(SB_ERR_NOMEM, "out of memory");
     int rc = 0;
@@ -118,27 +132,28 @@ int sb__create_parents(hid_t loc, const char *path, size_t *created)
         }
         *p = '/';
     }
-    free(copy);
     if (rc < 0)
-        sb__remove_created(loc, path, first);
+        sb__remove_created(loc, path, first, copy);
     else if (created)
         *created = first;
+    if (copy != scratch)
+        free(copy);
     return rc;
 }
 
-void sb__remove_created(hid_t loc, const char *path, size_t created)
+void sb__remove_created(hid_t loc, const char *path, size_t created, char *scratch)
 {
     if (created == 0)
         return;
     /* On a failure path, where memory may be short: on the stack when it fits. */
     char small[256];
-    char *prefix = created < sizeof small ? small : malloc(created + 1);
+    char *prefix = scratch ? scratch : created < sizeof small ? small : malloc(created + 1);
     if (!prefix)
         return;
     memcpy(prefix, path, created);
     prefix[created] = '\0';
     H5Ldelete(loc, prefix, H5P_DEFAULT);
-    if (prefix != small)
+    if (prefix != small && prefix != scratch)
         free(prefix);
 }
 

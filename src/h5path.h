@@ -8,21 +8,26 @@
 #include "base.h"
 
 /* *exists = whether every component of `path` exists, without HDF5
- * errors. 0, or SB_ERR_NOMEM (raised). */
-int sb__path_exists(bool *exists, hid_t loc, const char *path);
+ * errors. 0, or SB_ERR_NOMEM (raised). `scratch`: NULL, or strlen(path) + 1
+ * bytes to work in, so that nothing is allocated (on a parallel store,
+ * memory is allocated and agreed on before HDF5 is called). */
+int sb__path_exists(bool *exists, hid_t loc, const char *path, char *scratch);
 /* Open the object at `path`, finding each component by name or, where that
  * fails, by walking its group; *walked (may be NULL) is set when a walk was
  * needed. *out is H5I_INVALID_HID when it is not found, which is not an
- * error: the call returns 0, or SB_ERR_NOMEM (raised). */
+ * error: the call returns 0, or SB_ERR_NOMEM (raised; never for a plain
+ * name, which is opened without allocating). */
 int sb__open_path(hid_t *out, hid_t loc, const char *path, bool *walked);
 /* Create the groups on the way to `path` (not `path` itself). *created
  * (may be NULL) is the length of the prefix of `path` naming the topmost
  * group this call created, 0 if it created none: what sb__remove_created
- * takes to undo it. */
-int sb__create_parents(hid_t loc, const char *path, size_t *created);
+ * takes to undo it. `scratch` as for sb__path_exists. */
+int sb__create_parents(hid_t loc, const char *path, size_t *created, char *scratch);
 /* Undo sb__create_parents: unlink the topmost group it created (and so
- * everything below it). Best effort: nothing is reported. */
-void sb__remove_created(hid_t loc, const char *path, size_t created);
+ * everything below it). Best effort: nothing is reported. `scratch` as for
+ * sb__path_exists: without it, a prefix of 256 bytes or more is allocated,
+ * and a rank out of memory would keep the group in its view of the file. */
+void sb__remove_created(hid_t loc, const char *path, size_t created, char *scratch);
 
 /* Visit the members of a group in h5py's order: creation order where the
  * group tracks it, else name order. Each member is opened (hard links, and

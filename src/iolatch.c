@@ -52,6 +52,11 @@ static patched_driver drivers[2];
 static sb_latch *latches;
 static _Thread_local bool armed;
 static _Thread_local sb_latch *last_opened;
+static _Thread_local bool short_of_memory; /* a file opened while armed has no record */
+/* The record of the next file opened, allocated by sb__latch_arm: before
+ * HDF5's open, so that running short of memory on one rank is known, and
+ * agreed on, before the ranks enter that collective. */
+static _Thread_local sb_latch *spare;
 
 static const patched_driver *driver_of(const H5FD_t *file)
 {
@@ -221,19 +226,29 @@ static H5FD_t *open_with(const patched_driver *d, const char *name, unsigned fla
     H5FD_t *file = d->real.open(name, flags, fapl, maxaddr);
     if (!file || !armed)
         return file;
-    sb_latch *l = calloc(1, sizeof *l);
-    if (!l)
-        return file; /* unguarded: errors surface from HDF5 as before */
-    l->file = file;
-    l->info = MPI_INFO_NULL;
+    MPI_Info info = MPI_INFO_NULL;
     if (d->mpi) {
-        /* The driver keeps a copy of the fapl's hints; so does the latch. */
+        /* The driver keeps a copy of the fapl's hints; so does the latch.
+         * H5Pget_fapl_mpio duplicates the communicator (MPI_Comm_dup, a
+         * collective call): every rank makes it, before the allocation
+         * below that may fail on one rank only. */
         MPI_Comm comm = MPI_COMM_NULL;
-        if (H5Pget_fapl_mpio(fapl, &comm, &l->info) < 0)
-            l->info = MPI_INFO_NULL;
+        if (H5Pget_fapl_mpio(fapl, &comm, &info) < 0)
+            info = MPI_INFO_NULL;
         if (comm != MPI_COMM_NULL)
             MPI_Comm_free(&comm);
     }
+    sb_latch *l = spare ? spare : calloc(1, sizeof *l);
+    spare = NULL;
+    if (!l) {
+        /* Unguarded: the store refuses the file (sb__latch_short). */
+        if (info != MPI_INFO_NULL)
+            MPI_Info_free(&info);
+        short_of_memory = true;
+        return file;
+    }
+    l->file = file;
+    l->info = info;
     pthread_mutex_lock(&lock);
     /* A struct at this address was closed long ago; its record is stale. */
     sb_latch *stale = find_locked(file);
@@ -335,14 +350,23 @@ int sb__latch_arm(bool mpi)
     if (rc < 0)
         return sb__h5_error(SB_ERR_IO, "cannot set up the I/O error latch on HDF5's %s driver",
                             mpi ? "mpio" : "sec2");
+    free(spare);
+    spare = calloc(1, sizeof *spare);
+    if (!spare)
+        return sb__error(SB_ERR_NOMEM, "out of memory setting up the I/O error latch");
     armed = true;
     last_opened = NULL;
+    short_of_memory = false;
     return 0;
 }
+
+bool sb__latch_short(void) { return short_of_memory; }
 
 sb_latch *sb__latch_disarm(void)
 {
     armed = false;
+    free(spare);
+    spare = NULL;
     sb_latch *l = last_opened;
     last_opened = NULL;
     if (l) {

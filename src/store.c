@@ -298,22 +298,46 @@ static int open_file(sb_store *s)
     if (rc < 0)
         return rc;
 
+    /* The file access list and the latch's record are local work that can
+     * fail on one rank: agreed on before HDF5's collective open. */
     hid_t fapl = make_fapl(s);
-    if (fapl < 0)
-        return sb__coll_agree(&s->coll,
-                              sb__h5_error(SB_ERR_IO, "cannot set up file access for '%s'", s->path));
-    rc = sb__latch_arm(s->coll.parallel);
+    int local_rc = fapl < 0 ? sb__h5_error(SB_ERR_IO, "cannot set up file access for '%s'", s->path)
+                            : sb__latch_arm(s->coll.parallel);
+    bool latched = fapl >= 0 && local_rc == 0;
+    rc = sb__coll_agree(&s->coll, local_rc);
     if (rc < 0) {
-        H5Pclose(fapl);
-        return sb__coll_agree(&s->coll, rc);
+        if (latched)
+            sb__latch_release(sb__latch_disarm());
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return rc;
     }
     if (create)
         s->file = H5Fcreate(s->path, s->mode == SB_CREATE ? H5F_ACC_EXCL : H5F_ACC_TRUNC,
                             H5P_DEFAULT, fapl);
     else
         s->file = H5Fopen(s->path, s->writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    bool unguarded = sb__latch_short();
     s->coll.latch = sb__latch_disarm();
     H5Pclose(fapl);
+    /* A rank whose latch could not be allocated would meet a write error
+     * inside HDF5 alone and leave the others in its collectives: the ranks
+     * agree on it before the first collective flush, and then all close the
+     * file (a collective) and remove it if they made it. */
+    if (s->coll.parallel) {
+        rc = sb__coll_agree(&s->coll,
+                            s->file >= 0 && unguarded
+                                ? sb__error(SB_ERR_NOMEM, "out of memory opening store '%s'", s->path)
+                                : 0);
+        if (rc < 0) {
+            if (s->file >= 0)
+                H5Fclose(s->file);
+            s->file = H5I_INVALID_HID;
+            if (create && state[0] == PATH_MISSING && s->coll.rank == 0)
+                unlink(s->path);
+            return rc;
+        }
+    }
     /* A new file is an empty store on disk at once (H5Fcreate writes no
      * superblock until a flush): a job killed before its first commit
      * leaves that, not a file HDF5 cannot open. */

@@ -1,5 +1,6 @@
 /* Counting, failing allocators for the test-only copy of the library. This
  * file is compiled normally: malloc and free here are libc's. */
+#include <execinfo.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,14 @@ static bool must_fail(unsigned long *at)
     if (fail_at == 0 || calls < fail_at || (mode == SBT_FAIL_ONCE && calls > fail_at))
         return false;
     failed++;
+    /* SBT_ALLOC_BACKTRACE=1: where the failed allocation was made (addresses
+     * for addr2line -e PROGRAM -f -i). */
+    if (getenv("SBT_ALLOC_BACKTRACE")) {
+        void *frames[32];
+        int n = backtrace(frames, 32);
+        fprintf(stderr, "allocation %lu fails here:\n", calls);
+        backtrace_symbols_fd(frames, n, 2);
+    }
     return true;
 }
 
