@@ -27,6 +27,54 @@ static int check_fields(const char *name, size_t nfields, const char *const *fie
     return 0;
 }
 
+/* A name below a dataset must not take the place of one of its fields: a
+ * field without rows has no HDF5 object yet, so nothing else would stop the
+ * group, and the field could never be written. Reads only. */
+static int not_a_field(sb_store *s, const char *name)
+{
+    /* Both buffers before the first HDF5 call: with collective metadata
+     * reads, a rank must not stop between them alone. */
+    char *prefix = sb__strdup(name), *scratch = sb__strdup(name);
+    if (!prefix || !scratch) {
+        free(prefix);
+        free(scratch);
+        return sb__error(SB_ERR_NOMEM, "out of memory creating dataset '%s'", name);
+    }
+    int rc = 0;
+    for (const char *slash = strchr(name, '/'); rc == 0 && slash; slash = strchr(slash + 1, '/')) {
+        size_t plen = (size_t)(slash - name);
+        memcpy(prefix, name, plen);
+        prefix[plen] = '\0';
+        const char *part = slash + 1;
+        size_t partlen = strcspn(part, "/");
+        bool exists = false;
+        if (sb__path_exists(&exists, s->file, prefix, scratch) < 0 || !exists)
+            break;
+        hid_t g = H5Oopen(s->file, prefix, H5P_DEFAULT);
+        if (g < 0)
+            break;
+        bool present = false, is_ds = false;
+        char **fields = NULL;
+        size_t nfields = 0;
+        if (H5Iget_type(g) == H5I_GROUP &&
+            sb__attr_read_bool(g, SB_ATTR_IS_DATASET, prefix, &present, &is_ds) == 0 && is_ds &&
+            sb__attr_read_strings(g, SB_ATTR_FIELDS, prefix, &fields, &nfields) == 0) {
+            for (size_t i = 0; i < nfields && rc == 0; i++)
+                if (strlen(fields[i]) == partlen && memcmp(fields[i], part, partlen) == 0)
+                    rc = sb__error(SB_ERR_EXISTS,
+                                   "dataset '%s' cannot be created: '%s' is a field of dataset '%s'",
+                                   name, fields[i], prefix);
+        }
+        free(fields);
+        H5Oclose(g);
+    }
+    if (rc == 0)
+        sb_clear_error();
+    free(prefix);
+    free(scratch);
+    return rc;
+}
+
 /* The group, its attributes and the parent groups on the way: HDF5 calls
  * that every rank makes alike, with nothing of the library's to allocate
  * (`scratch` holds strlen(name) + 1 bytes, `packed` the field names). A
@@ -111,6 +159,8 @@ int sb__catalog_create(sb_dataset **out, sb_store *s, const char *name, uint64_t
      * then HDF5 writes no metadata (a killed job leaves no half-made group). */
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, sb__store_hold_metadata(s));
+    if (rc == 0)
+        rc = sb__coll_agree(&s->coll, not_a_field(s, name));
     if (rc == 0)
         rc = sb__coll_agree(&s->coll, make_group(&g, &parents, s, name, capacity, nfields,
                                                  packed, width, incomplete, scratch));
@@ -269,6 +319,16 @@ static int load_fields(sb_dataset *ds)
     }
     size_t created = l.count;
     for (size_t i = 0; rc == 0 && i < ndeclared; i++) {
+        /* A name that is no member name, or given twice, would make a field
+         * no write can create. */
+        bool twice = false;
+        for (size_t j = 0; j < i && !twice; j++)
+            twice = strcmp(declared[i], declared[j]) == 0;
+        if (!declared[i][0] || strchr(declared[i], '/') || twice) {
+            rc = sb__error(SB_ERR_FORMAT, "dataset '%s': %s holds %s'%s', which is no field name",
+                           ds->name, SB_ATTR_FIELDS, twice ? "twice " : "", declared[i]);
+            break;
+        }
         bool known = false;
         for (size_t j = 0; j < created && !known; j++)
             known = strcmp(declared[i], l.items[j].name) == 0;

@@ -238,6 +238,43 @@ START_TEST(string_is_dataset) {
 }
 END_TEST
 
+/* _sb_fields (fixed-length strings, as the library writes them) with a name
+ * no field can have: empty, a path, or one given twice. */
+static void fields_attr(hid_t g, const char *const *names, size_t n) {
+    char buf[4][8] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf[i], sizeof buf[i], "%s", names[i]);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 8);
+    hsize_t dim = n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t a = H5Acreate2(g, "_sb_fields", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    ck_assert(a >= 0 && H5Awrite(a, t, buf) >= 0);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+}
+
+START_TEST(bad_declared_field_names) {
+    static const char *const cases[3][2] = {{"v", ""}, {"v", "zz/x"}, {"w", "w"}};
+    for (int k = 0; k < 3; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%d", k);
+        hid_t g = good_dataset(name, 6, 0);
+        fields_attr(g, cases[k], 2);
+        H5Gclose(g);
+    }
+    const char *what[3] = {"''", "'zz/x'", "twice 'w'"};
+    for (int k = 0; k < 3; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "d%d", k);
+        if (file < 0)
+            file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        expect_load(name, SB_ERR_FORMAT, what[k]);
+    }
+}
+END_TEST
+
 START_TEST(field_rows_differ_from_capacity) {
     hid_t g = group("short");
     sbt_raw_mark_dataset(g, 6, 3);
@@ -415,6 +452,7 @@ int main(void) {
     tcase_add_test(tc, array_capacity);
     tcase_add_test(tc, string_is_dataset);
     tcase_add_test(tc, field_rows_differ_from_capacity);
+    tcase_add_test(tc, bad_declared_field_names);
     tcase_add_test(tc, unsupported_field_type);
     tcase_add_test(tc, python_tolerances);
     tcase_add_test(tc, priority_order_and_big_endian);

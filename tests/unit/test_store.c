@@ -467,6 +467,11 @@ START_TEST(create_errors) {
     SBT_ERR(sb_store_create_dataset(&other, s, NULL, 4, 1, ONE), SB_ERR_INVALID);
     SBT_ERR(sb_store_create_dataset(&other, s, "a//b", 4, 1, ONE), SB_ERR_INVALID);
     SBT_ERR(sb_store_create_dataset(NULL, s, "x", 4, 1, ONE), SB_ERR_INVALID);
+    /* A name that takes the place of a field without rows yet ("x" of
+     * "campaign", or a path through it). */
+    SBT_ERR(sb_store_create_dataset(&other, s, "campaign/x", 4, 1, ONE), SB_ERR_EXISTS);
+    SBT_MSG_HAS("field");
+    SBT_ERR(sb_store_create_dataset(&other, s, "campaign/x/deeper", 4, 1, ONE), SB_ERR_EXISTS);
     /* nothing half-made stays behind */
     char **names;
     size_t n;
@@ -474,6 +479,9 @@ START_TEST(create_errors) {
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(names[0], "campaign");
     sb_free(names);
+    /* The field still takes its first row. */
+    append_i32(ds, 3);
+    SBT_OK(sb_dataset_flush(ds));
     SBT_OK(sb_dataset_close(ds));
     SBT_OK(sb_store_close(s));
 }
