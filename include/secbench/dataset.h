@@ -80,17 +80,17 @@ SB_API int sb_dataset_define_field(sb_dataset *ds, const char *field, sb_dtype d
  * Rows go through an append buffer (sb_dataset_set_append_buffer): written
  * in blocks, committed at sb_dataset_flush / sb_store_flush / close. This
  * handle reads them back at once (sb_dataset_read, serial stores).
- * Parallel stores: collective; a rank with no row passes 0, NULL; rows land
- * in rank order. */
+ * Parallel stores: collective; a rank with no row passes 0, NULL (or
+ * nfields, NULL); rows land in rank order. */
 SB_API int sb_dataset_append(sb_dataset *ds, size_t nfields, const sb_array *row);
 
 /* Python's extend: many rows, `columns` holds one array per field whose
  * first dimension is the row count (equal across fields). Zero rows is a
  * no-op. Rows appended before are written first. Parallel stores:
- * collective; each rank passes its own rows (zero allowed, or 0, NULL), they
- * land one rank after another after the current size, in rank order; the
- * new size is known on every rank afterwards. If the total overflows the
- * capacity every rank fails and nothing is written. The rows are in the
+ * collective; each rank passes its own rows (zero rows allowed, or 0, NULL,
+ * or ncolumns, NULL), they land one rank after another after the current
+ * size, in rank order; the new size is known on every rank afterwards. If
+ * the total overflows the capacity every rank fails and nothing is written. The rows are in the
  * file when the call returns; other readers see them from the next commit. */
 SB_API int sb_dataset_extend(sb_dataset *ds, size_t ncolumns, const sb_array *columns);
 
