@@ -38,11 +38,13 @@ static int open_asset(sb_dataset *ds, const char *name, hid_t *out)
     if (d < 0)
         return sb__error(SB_ERR_NOT_FOUND, "dataset '%s' has no asset '%s'", ds->name, name);
     H5O_info_t info;
-    if (H5Oget_info2(d, &info, H5O_INFO_BASIC) < 0 || info.type != H5O_TYPE_DATASET ||
-        !is_asset(d)) {
+    bool is_dataset = H5Oget_info2(d, &info, H5O_INFO_BASIC) >= 0 && info.type == H5O_TYPE_DATASET;
+    if (!is_dataset || !is_asset(d)) {
         H5Oclose(d);
-        return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset (no %s = TRUE)",
-                         ds->name, name, SB_ATTR_IS_ASSET);
+        return sb__error(SB_ERR_NOT_FOUND, "dataset '%s': '%s' is not an asset (%s)", ds->name,
+                         name,
+                         !is_dataset ? "an asset is an HDF5 dataset; this is a group"
+                                     : "no " SB_ATTR_IS_ASSET " = TRUE");
     }
     *out = d;
     return 0;
