@@ -13,6 +13,8 @@
 static const char *g_program = "secbench";
 static int g_rank = 0;
 static int g_nranks = 1;
+static bool g_error_said = false;
+static int g_stdout_errno = 0;
 
 void cli_init(const char *program)
 {
@@ -40,7 +42,7 @@ static void vreport(const char *rank_tag, const char *kind, const char *fmt, va_
     char line[4096];
     int n;
     /* What was printed so far comes first when both streams share a file. */
-    fflush(stdout);
+    cli_flush_stdout();
     n = snprintf(line, sizeof line, "%s%s: %s: ", g_program, rank_tag, kind);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
@@ -63,7 +65,12 @@ static void vreport(const char *rank_tag, const char *kind, const char *fmt, va_
         va_end(ap);             \
     } while (0)
 
-void cli_error(const char *fmt, ...) { REPORT_ON_RANK0("error"); }
+void cli_error(const char *fmt, ...)
+{
+    g_error_said = true;
+    REPORT_ON_RANK0("error");
+}
+
 void cli_warning(const char *fmt, ...) { REPORT_ON_RANK0("warning"); }
 void cli_note(const char *fmt, ...) { REPORT_ON_RANK0("note"); }
 
@@ -71,6 +78,7 @@ void cli_error_local(const char *fmt, ...)
 {
     char tag[32] = "";
     va_list ap;
+    g_error_said = true;
     if (g_nranks > 1)
         snprintf(tag, sizeof tag, " (rank %d)", g_rank);
     va_start(ap, fmt);
@@ -81,6 +89,7 @@ void cli_error_local(const char *fmt, ...)
 void cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;
+    g_error_said = true;
     if (g_rank != 0)
         return;
     va_start(ap, fmt);
@@ -96,6 +105,20 @@ void cli_print(const char *text)
     if (g_rank == 0)
         fputs(text, stdout);
 }
+
+bool cli_error_said(void) { return g_error_said; }
+
+int cli_flush_stdout(void)
+{
+    if (fflush(stdout) == 0)
+        return 0;
+    int err = errno ? errno : EIO;
+    if (g_stdout_errno == 0)
+        g_stdout_errno = err;
+    return err;
+}
+
+int cli_stdout_errno(void) { return g_stdout_errno; }
 
 void cli_print_version(void)
 {

@@ -41,6 +41,18 @@ void cli_usage_error(const char *command, const char *fmt, ...) CLI_PRINTF(2, 3)
 /* Text on stdout, rank 0 only. */
 void cli_print(const char *text);
 
+/* Whether this process printed an error line (cli_error counts on every
+ * rank that calls it, since every rank knows that error alike), so that a
+ * failure that follows from it prints no second line. */
+bool cli_error_said(void);
+/* fflush(stdout), keeping the errno of the first failure: glibc drops the
+ * buffer of a failed flush, so a later flush succeeds and only ferror()
+ * is left, without the reason. Returns 0 or that errno. */
+int cli_flush_stdout(void);
+/* The errno of the first failed write to stdout seen by cli_flush_stdout,
+ * or 0. */
+int cli_stdout_errno(void);
+
 typedef enum cli_opt_kind {
     CLI_OPT_FLAG,   /* bool *, set to true */
     CLI_OPT_STRING, /* const char **, points into argv */

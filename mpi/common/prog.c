@@ -46,27 +46,27 @@ static int prog_init(int *argc, char ***argv, const char *program)
     return 0;
 }
 
-/* Everything printed on stdout reached it: a full disk or a closed stdout
- * must not look like success. */
-static bool stdout_ok(void)
+/* Why stdout did not take everything printed on it (an errno), or 0. The
+ * reason of the first failed flush is kept (cli_flush_stdout): a full disk
+ * is "No space left on device" wherever it was first seen. Rank 0. */
+static int stdout_error(bool close_it)
 {
-    int err = 0;
-    if (fflush(stdout) != 0)
-        err = errno;
+    int err = cli_flush_stdout();
     if (err == 0 && ferror(stdout))
-        err = EIO;
-    if (fclose(stdout) != 0 && err == 0)
+        err = cli_stdout_errno() ? cli_stdout_errno() : EIO;
+    if (close_it && fclose(stdout) != 0 && err == 0)
         err = errno;
-    if (err == 0)
-        return true;
-    cli_error("cannot write to standard output: %s", strerror(err));
-    return false;
+    return err;
 }
 
+/* Every printed line said the truth: a full disk or a closed stdout must not
+ * look like success. The line is printed unless an error was printed already
+ * (by prog_stdout_ok on the way, or a failure the run reported). */
 static int prog_finish(int status)
 {
-    int worst = status;
-    if (cli_rank() == 0 && !stdout_ok() && status == CLI_EXIT_OK)
+    int worst = status, err = cli_rank() == 0 ? stdout_error(true) : 0;
+    if (prog_failed_if(err != 0, "cannot write to standard output: %s", strerror(err)) &&
+        status == CLI_EXIT_OK)
         status = CLI_EXIT_FAILURE;
     /* Every rank leaves with the same status, so that mpirun and srun report
      * the failure whichever rank saw it. */
@@ -95,6 +95,24 @@ static int lowest_bad(bool bad)
     return first == nranks ? -1 : first;
 }
 
+/* Set on every rank once a failure was reported (prog_failed* are
+ * collective, so every rank knows it alike). */
+static bool g_reported = false;
+
+/* Collective, once `first` (a failing rank) is known: whether an error line
+ * was printed before on any rank. A failure after the first one is a
+ * consequence of it (a store that takes no more writes after a failed one,
+ * a close that cannot flush): the status says it, a second line would not
+ * say more. */
+static bool said_before(void)
+{
+    int said = g_reported || cli_error_said(), any = said;
+    if (!g_reported)
+        MPI_Allreduce(&said, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    g_reported = true;
+    return any != 0;
+}
+
 static void report(int first, const char *line)
 {
     if (first != cli_rank())
@@ -108,7 +126,7 @@ static void report(int first, const char *line)
 bool prog_failed(int rc)
 {
     int first = lowest_bad(rc < 0);
-    if (first >= 0)
+    if (first >= 0 && !said_before())
         report(first, prog_error_text());
     return first >= 0;
 }
@@ -119,7 +137,7 @@ static bool vfail(bool bad, bool with_library, const char *fmt, va_list ap) CLI_
 static bool vfail(bool bad, bool with_library, const char *fmt, va_list ap)
 {
     int first = lowest_bad(bad);
-    if (first >= 0 && first == cli_rank()) {
+    if (first >= 0 && !said_before() && first == cli_rank()) {
         char line[3072];
         int n = vsnprintf(line, sizeof line, fmt, ap);
         if (with_library && n >= 0 && (size_t)n < sizeof line)
@@ -152,6 +170,12 @@ bool prog_all(bool ok)
     return lowest_bad(!ok) < 0;
 }
 
+bool prog_stdout_ok(void)
+{
+    int err = cli_rank() == 0 ? stdout_error(false) : 0;
+    return !prog_failed_if(err != 0, "cannot write to standard output: %s", strerror(err));
+}
+
 void prog_block_of(uint64_t n, int rank, uint64_t *start, uint64_t *count)
 {
     uint64_t nranks = (uint64_t)cli_nranks(), r = (uint64_t)rank;
@@ -176,6 +200,9 @@ uint64_t prog_block_max(uint64_t n)
  * library fails a collective open alike on every rank). */
 static int open_mode(sb_store **store, const char *path, sb_open_mode mode, bool exists_ok)
 {
+    /* A create that fails (a full disk) may leave the file it began: it goes
+     * when there was none before. */
+    bool absent = (mode == SB_CREATE || mode == SB_CREATE_TRUNCATE) && !prog_path_exists(path);
     sb_store_options opts;
     sb_store_options_init(&opts, SB_STORE_OPTIONS_VERSION);
     /* One process: a serial store, no MPI-IO. Several: every rank opens the
@@ -189,6 +216,8 @@ static int open_mode(sb_store **store, const char *path, sb_open_mode mode, bool
         if (rc == 0)
             sb_store_close(*store); /* another rank failed: nobody goes on */
         *store = NULL;
+        if (absent)
+            prog_remove_created(path);
         return rc < 0 ? rc : SB_ERR_COLLECTIVE;
     }
     return 0;
@@ -223,6 +252,14 @@ void prog_remove_created(const char *path)
     if (cli_rank() == 0)
         unlink(path);
     MPI_Barrier(MPI_COMM_WORLD);
+}
+
+bool prog_path_exists(const char *path)
+{
+    struct stat st;
+    int exists = cli_rank() != 0 || lstat(path, &st) == 0 || errno != ENOENT;
+    MPI_Bcast(&exists, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return exists != 0;
 }
 
 bool prog_regular_or_absent(const char *path)

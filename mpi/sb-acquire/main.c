@@ -65,7 +65,9 @@ static const char help[] =
     "  --batch N           traces per collective write, all ranks (default 1000;\n"
     "                      memory holds at most the traces still to acquire)\n"
     "  --commit-every N    flush and print 'committed N' every N rows (default\n"
-    "                      10000; 0 = only at the end)\n"
+    "                      10000; 0 = only at the end). A commit counts once its\n"
+    "                      line is printed: when stdout cannot take it the run\n"
+    "                      fails there\n"
     "  --seed S            model seed, any 64-bit unsigned integer (default 1)\n"
     "  --rate HZ           at most HZ traces/s, like a scope's trigger rate\n"
     "                      (default 0 = no limit)\n"
@@ -93,8 +95,11 @@ static const char help[] =
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 on success (--verify: every row matches), 1 on failure\n"
-    "(--verify: a mismatch), 2 on a command-line mistake (a value out of range,\n"
-    "an option that does not apply, --rows beyond the dataset).\n";
+    "(--verify: a mismatch; stdout cannot be written), 2 on a command-line\n"
+    "mistake (a value out of range, an option that does not apply, --rows\n"
+    "beyond the dataset). A failed run removes STORE if it created it and\n"
+    "printed no 'committed N' line; otherwise what was committed stays, marked\n"
+    "unfinished, for a rerun to resume.\n";
 
 /* Options that make no sense with --verify, or only with it: a usage error
  * rather than silence. */
@@ -332,15 +337,16 @@ static void sleep_until(double t)
     nanosleep(&ts, NULL);
 }
 
+/* A commit counts once "committed N" reached stdout: a script resumes from
+ * what it read there, so a line that is lost fails the run at that commit
+ * (and a store made by this run and never reported committed goes). */
 static int commit(sb_store *store, sb_dataset *ds)
 {
     if (prog_failed(sb_dataset_flush(ds)) || prog_failed(sb_store_flush(store)))
         return -1;
-    if (cli_rank() == 0) {
+    if (cli_rank() == 0)
         printf("committed %" PRIu64 "\n", sb_dataset_size(ds));
-        fflush(stdout);
-    }
-    return 0;
+    return prog_stdout_ok() ? 0 : -1;
 }
 
 /* The next row where a round must stop: a multiple of commit_every. */

@@ -115,7 +115,7 @@ int verify(sb_store *store, const options *o)
         if (o->rows_given)
             printf(" in rows %" PRIu64 ":%" PRIu64 " of %" PRIu64, start, end, size);
         printf("\n");
-        fflush(stdout);
+        cli_flush_stdout();
     }
     if (sb_dataset_is_incomplete(ds) || size < sb_dataset_capacity(ds))
         cli_note("dataset '%s' is unfinished (%" PRIu64 " of %" PRIu64 " rows%s); run " PROG

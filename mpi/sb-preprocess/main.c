@@ -72,7 +72,8 @@ static const char help[] =
     "\n"
     "OUTPUT must not exist: nothing is replaced. While the job runs OUTPUT is\n"
     "marked unfinished (_sb_incomplete); a job that fails removes it (and OUT,\n"
-    "if it created it); a job killed half-way leaves it marked, and\n"
+    "if it created it), a job whose report cannot be written to stdout too;\n"
+    "a job killed half-way leaves it marked, and\n"
     "'secbench-db rm OUT OUTPUT' removes it. An input marked unfinished is\n"
     "processed with a warning, and the output keeps the mark. Fields of a type\n"
     "this library cannot read are left out, with a warning.\n"
@@ -93,7 +94,8 @@ static const char help[] =
     "  -h, --help         show this help\n"
     "\n"
     "Exit status: 0 on success, 1 on failure (no such store, dataset or field,\n"
-    "OUTPUT exists, the store is being written by another job, an I/O error),\n"
+    "OUTPUT exists, the store is being written by another job, an I/O error,\n"
+    "stdout cannot be written),\n"
     "2 on a command-line mistake (including a --window or --average that does\n"
     "not fit the traces of the input).\n"
     "\n";
@@ -478,7 +480,6 @@ static void print_top(const job *j, const double *snr, uint64_t top)
         printf("  sample %" PRIu64 " (input %" PRIu64 "..%" PRIu64 ") snr %.6g\n", best, lo,
                lo + j->f.average - 1, snr[best]);
     }
-    fflush(stdout);
     free(taken);
 }
 
@@ -529,6 +530,10 @@ static int preprocess(job *j)
                j->f.out_samples);
         print_top(j, stats + 2 * a.m, j->o->top);
     }
+    /* A report that cannot be printed fails the run before the output is
+     * closed, so that it is taken away as after any failure. */
+    if (!prog_stdout_ok())
+        goto done;
     status = CLI_EXIT_OK;
 done:
     free(a.sum);

@@ -29,7 +29,9 @@ static const char benchmark_help[] =
     "chunks and check the data. Under mpirun/srun each chunk is split across the\n"
     "ranks. STORE must not exist (as in Python, which opens it with mode \"w-\"):\n"
     "an existing file is refused, untouched, unless --force is given, which\n"
-    "TRUNCATES it (every dataset in it is lost). STORE is kept afterwards.\n"
+    "TRUNCATES it (every dataset in it is lost). STORE is kept afterwards, unless\n"
+    "the command created it and failed (a failed write or read, stdout that\n"
+    "cannot be written).\n"
     "\n"
     "Prints on stdout one line per phase, `label,seconds,MB/s`, for example\n"
     "  write_1000,0.012345,82.3\n"
@@ -46,8 +48,8 @@ static const char benchmark_help[] =
     "  -h, --help      show this help\n"
     "\n"
     "Exit status: 0 on success, 1 on failure (STORE exists without --force, a\n"
-    "write or read fails, the data read back differs), 2 on a command-line\n"
-    "mistake.\n";
+    "write or read fails, the data read back differs, stdout cannot be\n"
+    "written), 2 on a command-line mistake.\n";
 
 typedef struct bench {
     sb_store *store;
@@ -81,14 +83,15 @@ static void fill(bench *b, uint64_t rows)
     }
 }
 
-static void report_line(const char *phase, uint64_t size, double seconds)
+/* Collective: false (one error line) when stdout does not take the line,
+ * which fails the benchmark like a failed write. */
+static bool report_line(const char *phase, uint64_t size, double seconds)
 {
     double mb = (double)size * ROW_BYTES / 1e6;
-    if (cli_rank() != 0)
-        return;
-    printf("%s_%llu,%.6f,%.1f\n", phase, (unsigned long long)size, seconds,
-           seconds > 0 ? mb / seconds : 0.0);
-    fflush(stdout);
+    if (cli_rank() == 0)
+        printf("%s_%llu,%.6f,%.1f\n", phase, (unsigned long long)size, seconds,
+               seconds > 0 ? mb / seconds : 0.0);
+    return prog_stdout_ok();
 }
 
 /* A phase starts on every rank at once, its meter running; returns the
@@ -167,12 +170,8 @@ static bool run_size(bench *b, uint64_t size)
     snprintf(name, sizeof name, "bench_%llu", (unsigned long long)size);
     if (prog_failed(sb_store_create_dataset(&ds, b->store, name, size, 2, fields)))
         return false;
-    ok = write_phase(b, ds, size, &wsec);
-    if (ok)
-        report_line("write", size, wsec);
-    ok = ok && read_phase(b, ds, size, &rsec);
-    if (ok)
-        report_line("read", size, rsec);
+    ok = write_phase(b, ds, size, &wsec) && report_line("write", size, wsec) &&
+         read_phase(b, ds, size, &rsec) && report_line("read", size, rsec);
     if (prog_failed(sb_dataset_close(ds)))
         ok = false;
     return ok;
@@ -219,6 +218,8 @@ int db_cmd_benchmark(int argc, char **argv)
     ok = !prog_failed_if(!(b.traces && b.pts && b.traces_in && b.pts_in),
                          "cannot allocate a chunk of %llu rows; lower --chunk-size",
                          (unsigned long long)rows);
+    /* What was there before is the user's, even when --force truncates it. */
+    bool existed = prog_path_exists(pos[0]);
     if (ok) {
         fill(&b, rows);
         int rc = prog_try_create(&b.store, pos[0], force ? SB_CREATE_TRUNCATE : SB_CREATE);
@@ -235,7 +236,7 @@ int db_cmd_benchmark(int argc, char **argv)
     if (b.store && prog_close_store(b.store) != 0)
         ok = false;
     /* A store this command made (not one --force took over) goes on failure. */
-    if (!ok && b.store && !force)
+    if (!ok && b.store && !existed)
         prog_remove_created(pos[0]);
     free(b.traces);
     free(b.pts);
