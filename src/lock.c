@@ -189,10 +189,16 @@ static int take_flock(sb_lock *l, const char *store, const char *self)
         struct stat a, b;
         if (fstat(fd, &a) == 0 && stat(l->lock_path, &b) == 0 && a.st_ino == b.st_ino &&
             a.st_dev == b.st_dev) {
+            errno = 0;
             if (!read_holder(fd, &h) || !write_all(fd, self)) {
+                int err = errno ? errno : EIO;
+                /* Ours (flocked): a file this open made goes, rather than
+                 * stay empty beside the store (a full disk). */
+                if (created)
+                    unlink(l->lock_path);
                 close(fd);
-                return sb__error(SB_ERR_IO, "store '%s': cannot write its lock file %s", store,
-                                 l->lock_path);
+                return sb__error(SB_ERR_IO, "store '%s': cannot write its lock file %s: %s",
+                                 store, l->lock_path, strerror(err));
             }
             l->lock_fd = fd;
             l->held = true;
@@ -210,12 +216,14 @@ static int take_exclusive_file(sb_lock *l, const char *store, const char *self)
     for (int attempt = 0; attempt < 2; attempt++) {
         int fd = open(l->lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd >= 0) {
+            errno = 0;
             bool ok = write_all(fd, self) && fsync(fd) == 0;
+            int err = errno ? errno : EIO;
             close(fd);
             if (!ok) {
                 unlink(l->lock_path);
-                return sb__error(SB_ERR_IO, "store '%s': cannot write its lock file %s", store,
-                                 l->lock_path);
+                return sb__error(SB_ERR_IO, "store '%s': cannot write its lock file %s: %s", store,
+                                 l->lock_path, strerror(err));
             }
             l->held = true;
             return 0;

@@ -136,6 +136,8 @@ def mode_fullfs(jobs, nranks):
             p = jobs.run(n, [jobs.db, "export", "-o", b, small, "acquisition"], expect=1)
             one_error(p, r"b\.h5", "export creating a store on a full disk at %s" % what)
             check(stores(disk) == ["keep.h5"], "export at %s left %r" % (what, stores(disk)))
+            check("b.h5.lock" not in os.listdir(disk),
+                  "export at %s left an empty lock file b.h5.lock" % what)
             p = jobs.run(n, [jobs.db, "export", "-o", keep, small, "acquisition", "--rename",
                              "copy"], expect=1)
             check(len(error_lines(p.stderr)) == 1,
