@@ -217,12 +217,12 @@ class Harness:
     def mpi(self, np_):
         return [self.a.mpiexec, self.a.np_flag, str(np_)] + shlex.split(self.a.mpiexec_extra)
 
-    def acquire_cmd(self, store, traces=None, rate=True):
+    def acquire_cmd(self, store, traces=None, rate=True, batch=None, commit_every=None):
         return self.mpi(self.a.np) + [self.a.acquire, store, "--dataset", DATASET,
                                       "--traces", str(traces or self.a.traces),
                                       "--samples", str(self.a.samples),
-                                      "--batch", str(self.a.batch),
-                                      "--commit-every", str(self.a.commit_every),
+                                      "--batch", str(batch or self.a.batch),
+                                      "--commit-every", str(commit_every or self.a.commit_every),
                                       "--seed", str(self.a.seed)] + \
             (["--rate", str(self.a.rate)] if self.a.rate and rate else [])
 
@@ -409,7 +409,10 @@ class Harness:
         store = os.path.join(self.a.workdir, "export_src.h5")
         if os.path.exists(store):
             os.remove(store)
-        rc, out = run(self.acquire_cmd(store, self.a.export_traces, rate=False), timeout=600)
+        # Batches of 5000: its rows are what matters, not how they came
+        # (1500 small collective batches take minutes on MPICH, 2 cores).
+        rc, out = run(self.acquire_cmd(store, self.a.export_traces, rate=False, batch=5000,
+                                       commit_every=50000), timeout=600)
         if rc != 0:
             self.fail("export source", "sb-acquire failed: %s" % out[-500:])
             return None
