@@ -227,7 +227,10 @@ hint_args=(); [ -n "$hints" ] && hint_args=(--hints "$hints")
 sync_args=(); [ "$sync" = 1 ] && sync_args=(--sync)
 # Variants the C benchmark may not have yet (bench/README.md says what they
 # measure): run them when bench_extend knows the option, say so otherwise.
-has_opt() { [ -x "$1" ] && LC_ALL=C grep -aq -e "$2" "$1"; }
+# Whether a program takes an option: its --help lists it (the shared option
+# parser stores names without their dashes, so the binary's strings do not
+# show "--name").
+has_opt() { [ -x "$1" ] && "$1" --help 2>/dev/null | grep -q -e "^ *$2 "; }
 has_commit_every=0; mode_args=()
 if want extend; then
   if [ -n "$commit_every" ] && has_opt "$bin/bench_extend" --commit-every; then

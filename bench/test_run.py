@@ -115,6 +115,13 @@ def test_smoke(a):
     if rev is not None:
         expect(env.get("git") == rev, "env.txt records the commit as git sees the tree: "
                "%s (expected %s)" % (env.get("git"), rev))
+    # Every variant the programs offer was measured: commits every K batches
+    # with fsync, and each write mode.
+    csv = open(os.path.join(out, "bench.csv")).read()
+    expect(re.search(r"^extend-\w+-r\d+-sync-k\d+,", csv, re.M) is not None,
+           "the -sync-k<K> extend lines were measured")
+    for impl in ("sb-independent", "sb-collective"):
+        expect(",%s," % impl in csv, "the %s extend side was measured" % impl)
     want = ["append_rate.png", "bandwidth_vs_ranks.png", "meta_vs_datasets.png",
             "ratio_vs_ranks.png"] if HAVE_GNUPLOT else []
     expect(pngs(out) == want, "the charts of every workload: %s" % pngs(out))
