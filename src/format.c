@@ -142,7 +142,7 @@ static int read_number(hid_t a, hid_t type, const char *where, const char *attr,
 
 int sb__attr_read_int(hid_t obj, const char *attr, const char *where, int64_t *value)
 {
-    hid_t a, type;
+    hid_t a = H5I_INVALID_HID, type = H5I_INVALID_HID;
     int rc = open_single(obj, attr, where, &a, &type);
     if (rc < 0)
         return rc == SB_ERR_NOT_FOUND ? sb__error(rc, "%s: attribute %s is missing", where, attr) : rc;
@@ -167,7 +167,7 @@ int sb__attr_read_int(hid_t obj, const char *attr, const char *where, int64_t *v
 
 int sb__attr_read_number(hid_t obj, const char *attr, const char *where, long double *value)
 {
-    hid_t a, type;
+    hid_t a = H5I_INVALID_HID, type = H5I_INVALID_HID;
     int rc = open_single(obj, attr, where, &a, &type);
     if (rc < 0)
         return rc;
@@ -217,7 +217,7 @@ static int string_truth(hid_t a, hid_t type, const char *where, const char *attr
 int sb__attr_read_bool(hid_t obj, const char *attr, const char *where, bool *present,
                        bool *value)
 {
-    hid_t a, type;
+    hid_t a = H5I_INVALID_HID, type = H5I_INVALID_HID;
     *present = false;
     *value = false;
     int rc = open_single(obj, attr, where, &a, &type);

@@ -147,7 +147,10 @@ typedef struct sb_write_report {
 } sb_write_report;
 SB_API void sb_dataset_last_write(sb_write_report *report, const sb_dataset *ds);
 
-/* Commit and free the handle. Collective while its store is open. */
+/* Commit the dataset's rows (when some are not committed yet) and free the
+ * handle. Collective while its store is open. What carries no rows (a new
+ * dataset, fields, assets) is committed by the store's next commit:
+ * sb_store_flush, sb_store_close, or a flush or close with rows. */
 SB_API int sb_dataset_close(sb_dataset *ds);
 
 #ifdef __cplusplus

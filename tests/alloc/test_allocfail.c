@@ -111,7 +111,8 @@ static void empty_dir(const char *dir)
     size_t n = list_dir(dir, names, 64);
     for (size_t i = 0; i < n; i++) {
         char path[600];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path)
+            die("path too long: %s/%s", dir, names[i]);
         if (unlink(path) != 0)
             die("cannot remove %s: %s", path, strerror(errno));
     }
