@@ -224,6 +224,22 @@ static hid_t make_fapl(const sb_store *s)
 }
 
 /* What rank 0 found on disk, shared so every rank takes the same branch. */
+/* What HDF5's "unable to open file" leaves out when a create fails. */
+static const char *why_not_created(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return ": it is a symbolic link to a file that does not exist";
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    if (access(dir, W_OK) != 0)
+        return errno == ENOENT ? ": its folder does not exist" : ": its folder is not writable";
+    return "";
+}
+
 enum { PATH_MISSING = 0, PATH_HDF5 = 1, PATH_OTHER = 2, PATH_ERROR = 3, PATH_SPECIAL = 4 };
 
 static int probe_path(const char *path, bool write, int *err)
@@ -351,7 +367,8 @@ static int open_file(sb_store *s)
                        "such as h5py or Python secbench has it open)",
                        s->path);
     else if (create)
-        rc = sb__h5_error(SB_ERR_IO, "cannot create store '%s' (mode \"%s\")", s->path, mode);
+        rc = sb__h5_error(SB_ERR_IO, "cannot create store '%s' (mode \"%s\")%s", s->path, mode,
+                          why_not_created(s->path));
     else if (state[1] != 0)
         rc = sb__error(SB_ERR_IO, "cannot open store '%s' (mode \"%s\"): %s", s->path, mode,
                        strerror(state[1]));

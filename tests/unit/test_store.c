@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <secbench/storage.h>
 
@@ -259,6 +260,14 @@ START_TEST(open_bad_arguments) {
     char *nodir = sbt_join(dir, "no/such/folder/x.h5");
     SBT_FAILS(sb_store_open(&s, nodir, SB_CREATE, NULL));
     free(nodir);
+    /* A dangling symbolic link: "w-" refuses to follow it, and says why. */
+    char *link = sbt_join(dir, "dangling.h5");
+    char *target = sbt_join(dir, "nowhere/target.h5");
+    ck_assert_int_eq(symlink(target, link), 0);
+    SBT_FAILS(sb_store_open(&s, link, SB_CREATE, NULL));
+    SBT_MSG_HAS("symbolic link");
+    free(target);
+    free(link);
     free(path);
 }
 END_TEST
