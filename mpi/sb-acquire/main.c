@@ -277,8 +277,7 @@ static int open_acquisition(sb_store *store, options *o, sb_dataset **ds,
             cli_error("%s", err);
             return -1;
         }
-        if (prog_failed(sb_store_create_dataset(ds, store, o->dataset, o->traces, 4, FIELDS)) ||
-            prog_failed(sb_dataset_set_incomplete(*ds, true)))
+        if (prog_failed(sb_store_create_dataset(ds, store, o->dataset, o->traces, 4, FIELDS)))
             return -1;
         settings = settings_json(model, o);
         if (prog_failed_if(!settings, "out of memory building the settings"))
@@ -321,6 +320,10 @@ static int open_acquisition(sb_store *store, options *o, sb_dataset **ds,
     cJSON_AddItemToArray(runs, run);
     /* The settings are this program's own asset: updated in place. */
     if (prog_failed(sb_dataset_add_json_asset(*ds, SETTINGS_ASSET, settings, true)))
+        goto done;
+    /* A new dataset reaches the file in one commit with its settings and its
+     * mark: a job killed at once leaves a dataset it can resume, or none. */
+    if (!exists && prog_failed(sb_dataset_set_incomplete(*ds, true)))
         goto done;
     status = prepare_fields(*ds, model, !exists || sb_dataset_size(*ds) == 0);
 done:
