@@ -11,21 +11,9 @@
 #include <hdf5.h>
 #include <secbench/storage.h>
 
-#include "digest.h"
+#include "fixture.h"
 
 const char *sbt_program = "test_allocfail";
-
-static void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s: ", sbt_program);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(2);
-}
 
 void put(text *t, const char *fmt, ...)
 {
@@ -35,7 +23,7 @@ void put(text *t, const char *fmt, ...)
         int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
         va_end(ap);
         if (n < 0)
-            die("vsnprintf failed");
+            sbt_die("vsnprintf failed");
         if (t->p && t->len + (size_t)n < t->cap) {
             t->len += (size_t)n;
             return;
@@ -45,7 +33,7 @@ void put(text *t, const char *fmt, ...)
             cap *= 2;
         char *p = realloc(t->p, cap);
         if (!p)
-            die("out of memory");
+            sbt_die("out of memory");
         t->p = p;
         t->cap = cap;
     }
@@ -74,15 +62,15 @@ void copy_file(const char *from, const char *to)
 {
     FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
     if (!in || !out)
-        die("cannot copy %s to %s: %s", from, to, strerror(errno));
+        sbt_die("cannot copy %s to %s: %s", from, to, strerror(errno));
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
         if (fwrite(buf, 1, n, out) != n)
-            die("cannot write %s", to);
+            sbt_die("cannot write %s", to);
     fclose(in);
     if (fclose(out) != 0)
-        die("cannot write %s", to);
+        sbt_die("cannot write %s", to);
 }
 
 /* ---- what a store holds ------------------------------------------------------ */

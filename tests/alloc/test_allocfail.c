@@ -50,73 +50,9 @@
 
 #include "allocfail.h"
 
-#include "digest.h"
+#include "fixture.h"
 
 /* ---- small tools ---------------------------------------------------------- */
-
-static void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "test_allocfail: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(2);
-}
-
-/* A call of the test's own set-up that must work. */
-#define REQ(expr)                                                                         \
-    do {                                                                                  \
-        int req_rc_ = (expr);                                                             \
-        if (req_rc_ != 0)                                                                 \
-            die("%s:%d: %s returned %s: %s", __FILE__, __LINE__, #expr,                   \
-                sb_error_name(req_rc_), sb_last_error_message());                         \
-    } while (0)
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Names of the folder's entries, sorted. */
-static size_t list_dir(const char *dir, char names[][256], size_t max)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        die("cannot list %s: %s", dir, strerror(errno));
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(names[n++], 256, "%s", e->d_name);
-    }
-    closedir(d);
-    char *ptrs[64];
-    for (size_t i = 0; i < n; i++)
-        ptrs[i] = names[i];
-    qsort(ptrs, n, sizeof *ptrs, cmp_str);
-    char sorted[64][256];
-    for (size_t i = 0; i < n; i++)
-        memcpy(sorted[i], ptrs[i], 256);
-    memcpy(names, sorted, n * 256);
-    return n;
-}
-
-static void empty_dir(const char *dir)
-{
-    char names[64][256];
-    size_t n = list_dir(dir, names, 64);
-    for (size_t i = 0; i < n; i++) {
-        char path[600];
-        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path)
-            die("path too long: %s/%s", dir, names[i]);
-        if (unlink(path) != 0)
-            die("cannot remove %s: %s", path, strerror(errno));
-    }
-}
 
 /* ---- what a store holds: digest.c, and --------------------------------------- */
 
@@ -145,12 +81,12 @@ static void digest_bytes(const char *path, text *out)
  * library, or (bytes) byte for byte. */
 static void digest_dir(const char *dir, bool bytes, text *out)
 {
-    char names[64][256];
-    size_t n = list_dir(dir, names, 64);
+    char *names[64];
+    size_t n = sbt_list_dir(dir, names, 64);
     for (size_t i = 0; i < n; i++) {
         put(out, "file %s\n", names[i]);
         size_t len = strlen(names[i]);
-        char path[600];
+        char path[1200];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         if (bytes) {
             digest_bytes(path, out);
@@ -159,84 +95,7 @@ static void digest_dir(const char *dir, bool bytes, text *out)
             digest_library(path, out);
         }
     }
-}
-
-/* ---- the base store ----------------------------------------------------------- */
-
-static int8_t base_data[10][16];
-static uint8_t base_pt[10][4];
-static const char json_text[] =
-    "{\"name\":\"aes\",\"n\":3,\"pi\":3.14159,\"big\":18446744073709551615,\"neg\":-12,"
-    "\"flags\":[true,false,null],\"nested\":{\"s\":\"caf\\u00e9 \\\"q\\\"\",\"e\":[],\"o\":{}},"
-    "\"long\":1234567890123456789012345678901234567890123456789012345678901234567890}";
-
-static sb_array wrap(sb_dtype dtype, int ndim, const uint64_t *shape, const void *data)
-{
-    sb_array a;
-    REQ(sb_array_wrap(&a, dtype, ndim, shape, data));
-    return a;
-}
-
-/*   traces      capacity 64, data int8 (16,), plaintext uint8 (4,), 10 rows;
- *               assets notes (bytes), curve (float64 2x3), meta.json
- *   aes/keys    nested, capacity 8, key uint8 (2,), 3 rows
- *   wide        9 int16 fields (more than the 8 a batch keeps on the stack), 2 rows
- *   empty       fields a, b, never written (known from _sb_fields only)
- *   slots       x float32 (3,), y uint8, defined up front, no row */
-static void make_base(const char *path)
-{
-    for (int i = 0; i < 10; i++) {
-        for (int j = 0; j < 16; j++)
-            base_data[i][j] = (int8_t)(i * 16 + j - 80);
-        for (int j = 0; j < 4; j++)
-            base_pt[i][j] = (uint8_t)(i * 7 + j);
-    }
-    sb_store *s;
-    sb_dataset *ds;
-    REQ(sb_store_open(&s, path, SB_CREATE_TRUNCATE, NULL));
-
-    const char *tf[] = {"data", "plaintext"};
-    REQ(sb_store_create_dataset(&ds, s, "traces", 64, 2, tf));
-    sb_array cols[2] = {wrap(SB_INT8, 2, (uint64_t[]){10, 16}, base_data),
-                        wrap(SB_UINT8, 2, (uint64_t[]){10, 4}, base_pt)};
-    REQ(sb_dataset_extend(ds, 2, cols));
-    REQ(sb_dataset_add_asset_bytes(ds, "notes", "hello, asset", 12, false));
-    static const double curve[2][3] = {{1, 2, 3}, {4.5, 5.5, 6.5}};
-    sb_array ca = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 3}, curve);
-    REQ(sb_dataset_add_asset_array(ds, "curve", &ca, false));
-    cJSON *doc;
-    REQ(sb_json_parse(&doc, json_text, strlen(json_text)));
-    REQ(sb_dataset_add_json_asset(ds, "meta.json", doc, false));
-    cJSON_Delete(doc);
-    REQ(sb_dataset_close(ds));
-
-    const char *kf[] = {"key"};
-    static const uint8_t keys[3][2] = {{1, 2}, {3, 4}, {5, 6}};
-    REQ(sb_store_create_dataset(&ds, s, "aes/keys", 8, 1, kf));
-    sb_array kc = wrap(SB_UINT8, 2, (uint64_t[]){3, 2}, keys);
-    REQ(sb_dataset_extend(ds, 1, &kc));
-    REQ(sb_dataset_close(ds));
-
-    const char *wf[] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
-    static const int16_t wv[2] = {-1, 1};
-    REQ(sb_store_create_dataset(&ds, s, "wide", 16, 9, wf));
-    sb_array wc[9];
-    for (int i = 0; i < 9; i++)
-        wc[i] = wrap(SB_INT16, 1, (uint64_t[]){2}, wv);
-    REQ(sb_dataset_extend(ds, 9, wc));
-    REQ(sb_dataset_add_asset_bytes(ds, "w", "w", 1, false));
-    REQ(sb_dataset_close(ds));
-
-    const char *ef[] = {"a", "b"};
-    REQ(sb_store_create_dataset(&ds, s, "empty", 4, 2, ef));
-    REQ(sb_dataset_close(ds));
-
-    const char *sf[] = {"x", "y"};
-    REQ(sb_store_create_dataset(&ds, s, "slots", 8, 2, sf));
-    REQ(sb_dataset_define_field(ds, "x", SB_FLOAT32, 1, (uint64_t[]){3}));
-    REQ(sb_dataset_define_field(ds, "y", SB_UINT8, 0, NULL));
-    REQ(sb_dataset_close(ds));
-    REQ(sb_store_close(s));
+    sbt_free_names(names, n);
 }
 
 /* ---- scenarios ------------------------------------------------------------------ */
@@ -313,8 +172,8 @@ static void init_rows(void)
         for (int j = 0; j < 4; j++)
             new_pt[i][j] = (uint8_t)(200 + i + j);
     }
-    traces_cols[0] = wrap(SB_INT8, 2, (uint64_t[]){3, 16}, new_data);
-    traces_cols[1] = wrap(SB_UINT8, 2, (uint64_t[]){3, 4}, new_pt);
+    traces_cols[0] = sbt_wrap(SB_INT8, 2, (uint64_t[]){3, 16}, new_data);
+    traces_cols[1] = sbt_wrap(SB_UINT8, 2, (uint64_t[]){3, 4}, new_pt);
 }
 
 static sb_array traces_row[2];
@@ -328,18 +187,18 @@ static const double empty_b[2][2] = {{0.25, 0.5}, {0.75, 1.0}};
 static void init_arrays(void)
 {
     init_rows();
-    traces_row[0] = wrap(SB_INT8, 1, (uint64_t[]){16}, new_data[0]);
-    traces_row[1] = wrap(SB_UINT8, 1, (uint64_t[]){4}, new_pt[0]);
+    traces_row[0] = sbt_wrap(SB_INT8, 1, (uint64_t[]){16}, new_data[0]);
+    traces_row[1] = sbt_wrap(SB_UINT8, 1, (uint64_t[]){4}, new_pt[0]);
     for (int i = 0; i < 9; i++) {
-        wide_cols[i] = wrap(SB_INT16, 1, (uint64_t[]){3}, wide_values);
-        wide_row[i] = wrap(SB_INT16, 0, NULL, &wide_values[i % 3]);
+        wide_cols[i] = sbt_wrap(SB_INT16, 1, (uint64_t[]){3}, wide_values);
+        wide_row[i] = sbt_wrap(SB_INT16, 0, NULL, &wide_values[i % 3]);
     }
-    empty_cols[0] = wrap(SB_UINT32, 1, (uint64_t[]){2}, empty_a);
-    empty_cols[1] = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 2}, empty_b);
-    empty_row[0] = wrap(SB_UINT32, 0, NULL, &empty_a[0]);
-    empty_row[1] = wrap(SB_FLOAT64, 1, (uint64_t[]){2}, empty_b[0]);
-    slot_cols[0] = wrap(SB_FLOAT32, 2, (uint64_t[]){2, 3}, slot_x);
-    slot_cols[1] = wrap(SB_UINT8, 1, (uint64_t[]){2}, slot_y);
+    empty_cols[0] = sbt_wrap(SB_UINT32, 1, (uint64_t[]){2}, empty_a);
+    empty_cols[1] = sbt_wrap(SB_FLOAT64, 2, (uint64_t[]){2, 2}, empty_b);
+    empty_row[0] = sbt_wrap(SB_UINT32, 0, NULL, &empty_a[0]);
+    empty_row[1] = sbt_wrap(SB_FLOAT64, 1, (uint64_t[]){2}, empty_b[0]);
+    slot_cols[0] = sbt_wrap(SB_FLOAT32, 2, (uint64_t[]){2, 3}, slot_x);
+    slot_cols[1] = sbt_wrap(SB_UINT8, 1, (uint64_t[]){2}, slot_y);
 }
 
 /* -- setups -- */
@@ -408,7 +267,7 @@ static void rw_slots_written(ctx *c)
     rw_slots(c);
     REQ(sb_dataset_write_at(c->ds, 0, 2, slot_cols));
 }
-static void json_input(ctx *c) { REQ(sb_json_parse(&c->input, json_text, strlen(json_text))); }
+static void json_input(ctx *c) { REQ(sb_json_parse(&c->input, sbt_json_text, strlen(sbt_json_text))); }
 static void rw_traces_json(ctx *c)
 {
     rw_traces(c);
@@ -570,7 +429,7 @@ static int op_add_bytes_existing(ctx *c)
 static int op_add_array(ctx *c)
 {
     static const uint16_t v[4] = {1, 2, 3, 4};
-    sb_array a = wrap(SB_UINT16, 2, (uint64_t[]){2, 2}, v);
+    sb_array a = sbt_wrap(SB_UINT16, 2, (uint64_t[]){2, 2}, v);
     return sb_dataset_add_asset_array(c->ds, "grid", &a, false);
 }
 static int op_add_json(ctx *c) { return sb_dataset_add_json_asset(c->ds, "copy.json", c->input, false); }
@@ -640,14 +499,14 @@ static void shared_files(ctx *c)
     snprintf(desc, sizeof desc, "%s/aes_hw.md", c->dir);
     FILE *f = fopen(c->index, "w");
     if (!f)
-        die("cannot write %s", c->index);
+        sbt_die("cannot write %s", c->index);
     fprintf(f, "# shared datasets\n[datasets.aes_hw]\nname = \"AES on the board\"\n"
                "path = \"%s\"\ndescription_file = \"aes_hw.md\"\nextra = 3\n\n"
                "[datasets.\"quoted.id\"]\npath = \"%s\"\n", c->path, c->path);
     fclose(f);
     f = fopen(desc, "w");
     if (!f)
-        die("cannot write %s", desc);
+        sbt_die("cannot write %s", desc);
     fputs("AES-128 on the STM32 board.\r\nKey fixed, plaintexts random.\r\n", f);
     fclose(f);
 }
@@ -664,7 +523,7 @@ static int op_open_shared(ctx *c)
 {
     return sb_store_open_shared(&c->s, "aes_hw", SB_READ, NULL, c->index);
 }
-static int op_json_parse(ctx *c) { return sb_json_parse(&c->json, json_text, strlen(json_text)); }
+static int op_json_parse(ctx *c) { return sb_json_parse(&c->json, sbt_json_text, strlen(sbt_json_text)); }
 static int op_json_parse_bad(ctx *c)
 {
     static const char bad[] = "{\"a\":[1,2,{\"b\":true}],\"c\":nul}";
@@ -1081,7 +940,7 @@ static bool teardown(ctx *c, text *why)
 static char base_path[700];
 static char work_root[512]; /* the run's own folder, removed at exit */
 
-/* Best effort (also at exit after a failure): no die() here. */
+/* Best effort (also at exit after a failure): no sbt_die() here. */
 static void remove_work(void)
 {
     if (!work_root[0])
@@ -1128,7 +987,7 @@ static void prepare(ctx *c, const scenario *sc, const char *dir)
     c->dir = dir;
     snprintf(c->path, sizeof c->path, "%s/store.h5", dir);
     snprintf(c->path2, sizeof c->path2, "%s/copy.h5", dir);
-    empty_dir(dir);
+    sbt_empty_dir(dir);
     char buf[1024];
     if (!(sc->flags & NO_FILE))
         copy_file(source_of(sc, buf, sizeof buf), c->path);
@@ -1397,7 +1256,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--verbose") == 0)
             opt_verbose = true;
         else
-            die("unknown argument %s", argv[i]);
+            sbt_die("unknown argument %s", argv[i]);
     }
     /* cJSON's nodes come from the same counting allocators as the library's. */
     cJSON_Hooks hooks = {sbt_alloc_malloc, sbt_alloc_free};
@@ -1410,7 +1269,7 @@ int main(int argc, char **argv)
     REQ(sb_store_temporary(&probe, "probe"));
     REQ(sb_store_close(probe));
     if (sbt_alloc_disarm().calls == 0 || sbt_alloc_live() != 0)
-        die("the library's allocations do not go through allocfail.c: is this the test-only "
+        sbt_die("the library's allocations do not go through allocfail.c: is this the test-only "
             "copy of the library (tests/alloc/CMakeLists.txt)?");
     double t0 = now();
 
@@ -1426,15 +1285,15 @@ int main(int argc, char **argv)
     char *workdir = work_root, dir[600], base_dir[600];
     snprintf(workdir, sizeof work_root, "%s/sb-allocfail-XXXXXX", parent);
     if (!mkdtemp(workdir))
-        die("cannot make a folder in %s: %s", parent, strerror(errno));
+        sbt_die("cannot make a folder in %s: %s", parent, strerror(errno));
     atexit(remove_work);
     snprintf(dir, sizeof dir, "%s/run", workdir);
     snprintf(base_dir, sizeof base_dir, "%s/base", workdir);
     mkdir(dir, 0755);
     mkdir(base_dir, 0755);
-    empty_dir(base_dir);
+    sbt_empty_dir(base_dir);
     snprintf(base_path, sizeof base_path, "%s/base.h5", base_dir);
-    make_base(base_path);
+    sbt_make_base(base_path, 1);
     init_arrays();
 
     figures fig = {0};

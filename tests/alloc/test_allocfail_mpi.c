@@ -48,32 +48,11 @@
 #include <secbench/storage.h>
 
 #include "allocfail.h"
-#include "digest.h"
+#include "fixture.h"
 
 static int rank, nranks;
 
-static void die(const char *fmt, ...) PRINTF_LIKE(1, 2);
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "test_allocfail_mpi [rank %d]: ", rank);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    MPI_Abort(MPI_COMM_WORLD, 2);
-    exit(2);
-}
-
-/* A call of the test's own set-up that must work (collective calls fail
- * alike on every rank, so every rank dies here). */
-#define REQ(expr)                                                                         \
-    do {                                                                                  \
-        int req_rc_ = (expr);                                                             \
-        if (req_rc_ != 0)                                                                 \
-            die("%s:%d: %s returned %s: %s", __FILE__, __LINE__, #expr,                   \
-                sb_error_name(req_rc_), sb_last_error_message());                         \
-    } while (0)
+static void abort_job(void) { MPI_Abort(MPI_COMM_WORLD, 2); }
 
 /* ---- the watchdog ---------------------------------------------------------- */
 
@@ -104,50 +83,15 @@ static void watch(const char *scenario, const char *what, int R, unsigned long n
 
 static char work_root[512], run_dir[600], base_path[640];
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static size_t list_dir(const char *dir, char **names, size_t max)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        die("cannot list %s: %s", dir, strerror(errno));
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
-    return n;
-}
-
-static void empty_dir(const char *dir)
-{
-    char *names[64];
-    size_t n = list_dir(dir, names, 64);
-    for (size_t i = 0; i < n; i++) {
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        if (unlink(path) != 0)
-            die("cannot remove %s: %s", path, strerror(errno));
-        free(names[i]);
-    }
-}
-
 static void remove_work(void)
 {
     if (rank != 0 || !work_root[0])
         return;
-    empty_dir(run_dir);
+    sbt_empty_dir(run_dir);
     rmdir(run_dir);
     char base_dir[600];
     snprintf(base_dir, sizeof base_dir, "%s/base", work_root);
-    empty_dir(base_dir);
+    sbt_empty_dir(base_dir);
     rmdir(base_dir);
     rmdir(work_root);
 }
@@ -156,7 +100,7 @@ static void remove_work(void)
 static void digest_dir(const char *dir, text *out)
 {
     char *names[64];
-    size_t n = list_dir(dir, names, 64);
+    size_t n = sbt_list_dir(dir, names, 64);
     for (size_t i = 0; i < n; i++) {
         put(out, "file %s\n", names[i]);
         size_t len = strlen(names[i]);
@@ -168,81 +112,6 @@ static void digest_dir(const char *dir, text *out)
         }
         free(names[i]);
     }
-}
-
-/* ---- the base store (rank 0, serially) ---------------------------------------- */
-
-static const char json_text[] =
-    "{\"name\":\"aes\",\"n\":3,\"pi\":3.14159,\"big\":18446744073709551615,\"neg\":-12,"
-    "\"flags\":[true,false,null],\"nested\":{\"s\":\"caf\\u00e9\",\"e\":[],\"o\":{}}}";
-
-static sb_array wrap(sb_dtype dtype, int ndim, const uint64_t *shape, const void *data)
-{
-    sb_array a;
-    REQ(sb_array_wrap(&a, dtype, ndim, shape, data));
-    return a;
-}
-
-/*   traces   capacity 64, data int8 (16,), plaintext uint8 (4,), 10 rows;
- *            assets notes (bytes), curve (float64 2x3), meta.json
- *   aes/keys nested, capacity 8, key uint8 (2,), 3 rows
- *   wide     9 int16 fields, 2 rows
- *   empty    fields a, b, never written
- *   slots    x float32 (3,), y uint8, defined, no row, capacity 4 per rank */
-static void make_base(const char *path)
-{
-    static int8_t data[10][16];
-    static uint8_t pt[10][4];
-    for (int i = 0; i < 10; i++) {
-        for (int j = 0; j < 16; j++)
-            data[i][j] = (int8_t)(i * 16 + j - 80);
-        for (int j = 0; j < 4; j++)
-            pt[i][j] = (uint8_t)(i * 7 + j);
-    }
-    sb_store *s;
-    sb_dataset *ds;
-    REQ(sb_store_open(&s, path, SB_CREATE_TRUNCATE, NULL));
-    const char *tf[] = {"data", "plaintext"};
-    REQ(sb_store_create_dataset(&ds, s, "traces", 64, 2, tf));
-    sb_array cols[2] = {wrap(SB_INT8, 2, (uint64_t[]){10, 16}, data),
-                        wrap(SB_UINT8, 2, (uint64_t[]){10, 4}, pt)};
-    REQ(sb_dataset_extend(ds, 2, cols));
-    REQ(sb_dataset_add_asset_bytes(ds, "notes", "hello, asset", 12, false));
-    static const double curve[2][3] = {{1, 2, 3}, {4.5, 5.5, 6.5}};
-    sb_array ca = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 3}, curve);
-    REQ(sb_dataset_add_asset_array(ds, "curve", &ca, false));
-    cJSON *doc;
-    REQ(sb_json_parse(&doc, json_text, strlen(json_text)));
-    REQ(sb_dataset_add_json_asset(ds, "meta.json", doc, false));
-    cJSON_Delete(doc);
-    REQ(sb_dataset_close(ds));
-
-    const char *kf[] = {"key"};
-    static const uint8_t keys[3][2] = {{1, 2}, {3, 4}, {5, 6}};
-    REQ(sb_store_create_dataset(&ds, s, "aes/keys", 8, 1, kf));
-    sb_array kc = wrap(SB_UINT8, 2, (uint64_t[]){3, 2}, keys);
-    REQ(sb_dataset_extend(ds, 1, &kc));
-    REQ(sb_dataset_close(ds));
-
-    const char *wf[] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"};
-    static const int16_t wv[2] = {-1, 1};
-    REQ(sb_store_create_dataset(&ds, s, "wide", 16 * (uint64_t)nranks, 9, wf));
-    sb_array wc[9];
-    for (int i = 0; i < 9; i++)
-        wc[i] = wrap(SB_INT16, 1, (uint64_t[]){2}, wv);
-    REQ(sb_dataset_extend(ds, 9, wc));
-    REQ(sb_dataset_close(ds));
-
-    const char *ef[] = {"a", "b"};
-    REQ(sb_store_create_dataset(&ds, s, "empty", 4 * (uint64_t)nranks, 2, ef));
-    REQ(sb_dataset_close(ds));
-
-    const char *sf[] = {"x", "y"};
-    REQ(sb_store_create_dataset(&ds, s, "slots", 4 * (uint64_t)nranks, 2, sf));
-    REQ(sb_dataset_define_field(ds, "x", SB_FLOAT32, 1, (uint64_t[]){3}));
-    REQ(sb_dataset_define_field(ds, "y", SB_UINT8, 0, NULL));
-    REQ(sb_dataset_close(ds));
-    REQ(sb_store_close(s));
 }
 
 /* ---- each rank's rows --------------------------------------------------------- */
@@ -272,18 +141,18 @@ static void init_rows(void)
             my_x[i][j] = (float)(rank * 10 + i * 3 + j) + 0.5f;
         my_y[i] = (uint8_t)(rank * 2 + i);
     }
-    traces_cols[0] = wrap(SB_INT8, 2, (uint64_t[]){2, 16}, my_data);
-    traces_cols[1] = wrap(SB_UINT8, 2, (uint64_t[]){2, 4}, my_pt);
-    traces_row[0] = wrap(SB_INT8, 1, (uint64_t[]){16}, my_data[0]);
-    traces_row[1] = wrap(SB_UINT8, 1, (uint64_t[]){4}, my_pt[0]);
+    traces_cols[0] = sbt_wrap(SB_INT8, 2, (uint64_t[]){2, 16}, my_data);
+    traces_cols[1] = sbt_wrap(SB_UINT8, 2, (uint64_t[]){2, 4}, my_pt);
+    traces_row[0] = sbt_wrap(SB_INT8, 1, (uint64_t[]){16}, my_data[0]);
+    traces_row[1] = sbt_wrap(SB_UINT8, 1, (uint64_t[]){4}, my_pt[0]);
     for (int i = 0; i < 9; i++) {
-        wide_cols[i] = wrap(SB_INT16, 1, (uint64_t[]){2}, my_wide);
-        wide_row[i] = wrap(SB_INT16, 0, NULL, &my_wide[i % 2]);
+        wide_cols[i] = sbt_wrap(SB_INT16, 1, (uint64_t[]){2}, my_wide);
+        wide_row[i] = sbt_wrap(SB_INT16, 0, NULL, &my_wide[i % 2]);
     }
-    empty_cols[0] = wrap(SB_UINT32, 1, (uint64_t[]){2}, my_a);
-    empty_cols[1] = wrap(SB_FLOAT64, 2, (uint64_t[]){2, 2}, my_b);
-    slot_cols[0] = wrap(SB_FLOAT32, 2, (uint64_t[]){2, 3}, my_x);
-    slot_cols[1] = wrap(SB_UINT8, 1, (uint64_t[]){2}, my_y);
+    empty_cols[0] = sbt_wrap(SB_UINT32, 1, (uint64_t[]){2}, my_a);
+    empty_cols[1] = sbt_wrap(SB_FLOAT64, 2, (uint64_t[]){2, 2}, my_b);
+    slot_cols[0] = sbt_wrap(SB_FLOAT32, 2, (uint64_t[]){2, 3}, my_x);
+    slot_cols[1] = sbt_wrap(SB_UINT8, 1, (uint64_t[]){2}, my_y);
 }
 
 /* ---- scenarios ------------------------------------------------------------------ */
@@ -379,7 +248,7 @@ static void rw_slots_written(ctx *c)
 static void rw_traces_json(ctx *c)
 {
     rw_traces(c);
-    REQ(sb_json_parse(&c->input, json_text, strlen(json_text)));
+    REQ(sb_json_parse(&c->input, sbt_json_text, strlen(sbt_json_text)));
 }
 static void export_stores(ctx *c)
 {
@@ -500,7 +369,7 @@ static int op_replace_bytes(ctx *c)
 static int op_add_array(ctx *c)
 {
     static const uint16_t v[4] = {1, 2, 3, 4};
-    sb_array a = wrap(SB_UINT16, 2, (uint64_t[]){2, 2}, v);
+    sb_array a = sbt_wrap(SB_UINT16, 2, (uint64_t[]){2, 2}, v);
     return sb_dataset_add_asset_array(c->ds, "grid", &a, false);
 }
 static int op_add_json(ctx *c) { return sb_dataset_add_json_asset(c->ds, "copy.json", c->input, false); }
@@ -700,7 +569,7 @@ static void run(const scenario *sc, int R, run_kind kind, unsigned long n, outco
     snprintf(c.path, sizeof c.path, "%s/store.h5", run_dir);
     snprintf(c.path2, sizeof c.path2, "%s/copy.h5", run_dir);
     if (rank == 0) {
-        empty_dir(run_dir);
+        sbt_empty_dir(run_dir);
         if (!(sc->flags & NO_FILE))
             copy_file(base_path, c.path);
     }
@@ -927,7 +796,10 @@ int main(int argc, char **argv)
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    sbt_program = "test_allocfail_mpi";
+    static char program[64];
+    snprintf(program, sizeof program, "test_allocfail_mpi [rank %d]", rank);
+    sbt_program = program;
+    sbt_on_die = abort_job;
     const char *only = NULL, *parent = NULL;
     int only_rank = -1;
     for (int i = 1; i < argc; i++) {
@@ -942,10 +814,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--verbose") == 0)
             opt_verbose = true;
         else
-            die("unknown argument %s", argv[i]);
+            sbt_die("unknown argument %s", argv[i]);
     }
     if (only_rank >= nranks)
-        die("--rank %d: there are %d ranks", only_rank, nranks);
+        sbt_die("--rank %d: there are %d ranks", only_rank, nranks);
     if (getenv("SBT_WATCHDOG") && atoi(getenv("SBT_WATCHDOG")) > 0)
         watchdog_seconds = (unsigned)atoi(getenv("SBT_WATCHDOG"));
     signal(SIGALRM, on_alarm);
@@ -965,7 +837,7 @@ int main(int argc, char **argv)
         }
         snprintf(work_root, sizeof work_root, "%s/sb-allocfail-mpi-XXXXXX", parent);
         if (!mkdtemp(work_root))
-            die("cannot make a folder in %s: %s", parent, strerror(errno));
+            sbt_die("cannot make a folder in %s: %s", parent, strerror(errno));
     }
     MPI_Bcast(work_root, sizeof work_root, MPI_CHAR, 0, MPI_COMM_WORLD);
     snprintf(run_dir, sizeof run_dir, "%s/run", work_root);
@@ -977,9 +849,9 @@ int main(int argc, char **argv)
         mkdir(base_dir, 0755);
         /* The library's allocations must come here, or the loop passes vacuously. */
         sbt_alloc_arm(0, SBT_FAIL_ONCE);
-        make_base(base_path);
+        sbt_make_base(base_path, (uint64_t)nranks);
         if (sbt_alloc_disarm().calls == 0 || sbt_alloc_live() != 0)
-            die("the library's allocations do not go through allocfail.c");
+            sbt_die("the library's allocations do not go through allocfail.c");
     }
     MPI_Barrier(MPI_COMM_WORLD);
 
