@@ -10,6 +10,7 @@
 #include "commit.h"
 #include "dtype.h"
 #include "h5path.h"
+#include "options.h"
 #include "rows.h"
 
 static const size_t export_options_size[] = {[1] = sizeof(sb_export_options)};
@@ -25,17 +26,11 @@ static void export_defaults(sb_export_options *o)
 
 int sb_export_options_init(sb_export_options *opts, unsigned version)
 {
-    if (!opts)
-        return sb__error(SB_ERR_INVALID, "sb_export_options_init: opts is NULL");
-    if (version == 0 || version >= EXPORT_OPTIONS_VERSIONS)
-        return sb__error(SB_ERR_INVALID,
-                         "sb_export_options_init: unknown version %u (this library knows 1 to %u)",
-                         version, (unsigned)EXPORT_OPTIONS_VERSIONS - 1);
     sb_export_options full;
     export_defaults(&full);
     full.version = version;
-    memcpy(opts, &full, export_options_size[version]);
-    return 0;
+    return sb__options_init("sb_export_options_init", opts, &full, version, export_options_size,
+                            (unsigned)EXPORT_OPTIONS_VERSIONS);
 }
 
 static int import_options(sb_export_options *o, const sb_export_options *given)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mpienv.h"
+#include "options.h"
 #include "store.h"
 
 int sb_open_mode_parse(sb_open_mode *mode, const char *text)
@@ -58,17 +59,11 @@ static void store_options_defaults(sb_store_options *o)
 
 int sb_store_options_init(sb_store_options *opts, unsigned version)
 {
-    if (!opts)
-        return sb__error(SB_ERR_INVALID, "sb_store_options_init: opts is NULL");
-    if (version == 0 || version >= STORE_OPTIONS_VERSIONS)
-        return sb__error(SB_ERR_INVALID,
-                         "sb_store_options_init: unknown version %u (this library knows 1 to %u)",
-                         version, (unsigned)STORE_OPTIONS_VERSIONS - 1);
     sb_store_options full;
     store_options_defaults(&full);
     full.version = version;
-    memcpy(opts, &full, store_options_size[version]);
-    return 0;
+    return sb__options_init("sb_store_options_init", opts, &full, version, store_options_size,
+                            (unsigned)STORE_OPTIONS_VERSIONS);
 }
 
 static bool choice_valid(sb_choice c) { return c == SB_AUTO || c == SB_NO || c == SB_YES; }

@@ -319,7 +319,22 @@ START_TEST(options_and_getters) {
     SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
     SBT_MSG_HAS("sb_store_options_init");
     SBT_ERR(sb_store_options_init(&o, 0), SB_ERR_INVALID);
+    SBT_MSG_HAS("sb_store_options_init: unknown version 0");
     SBT_ERR(sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION + 1), SB_ERR_INVALID);
+    SBT_MSG_HAS("unknown version");
+    SBT_ERR(sb_store_options_init(NULL, SB_STORE_OPTIONS_VERSION), SB_ERR_INVALID);
+    SBT_MSG_HAS("sb_store_options_init: opts is NULL");
+    sb_export_options eo;
+    memset(&eo, 0x5a, sizeof eo);
+    SBT_ERR(sb_export_options_init(&eo, SB_EXPORT_OPTIONS_VERSION + 1), SB_ERR_INVALID);
+    SBT_MSG_HAS("sb_export_options_init: unknown version");
+    ck_assert_uint_eq(eo.version, 0x5a5a5a5au); /* a refused init writes nothing */
+    SBT_ERR(sb_export_options_init(NULL, SB_EXPORT_OPTIONS_VERSION), SB_ERR_INVALID);
+    SBT_MSG_HAS("sb_export_options_init: opts is NULL");
+    SBT_OK(sb_export_options_init(&eo, SB_EXPORT_OPTIONS_VERSION));
+    ck_assert_uint_eq(eo.version, SB_EXPORT_OPTIONS_VERSION);
+    ck_assert(eo.shrink);
+    ck_assert_uint_gt(eo.chunk_size, 0);
     sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION);
     o.collective_writes = (sb_choice)7;
     SBT_ERR(sb_store_open(&s, path, SB_READ, &o), SB_ERR_INVALID);
