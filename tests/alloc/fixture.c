@@ -140,3 +140,91 @@ void sbt_make_base(const char *path, uint64_t ranks)
     REQ(sb_dataset_close(ds));
     REQ(sb_store_close(s));
 }
+
+static char poison_target;
+#define POISON ((void *)&poison_target)
+
+void sbt_poison(sbt_outputs *o, unsigned outputs)
+{
+    if (outputs & OUT_STORE)
+        o->s = POISON;
+    if (outputs & OUT_DS)
+        o->out = POISON;
+    if (outputs & OUT_NAMES) {
+        o->names = POISON;
+        o->count = 777;
+    }
+    if (outputs & OUT_FLAG)
+        o->flag = true;
+    if (outputs & OUT_BYTES) {
+        o->bytes = POISON;
+        o->len = 777;
+    }
+    if (outputs & OUT_ARRAY) {
+        memset(&o->arr, 0x5a, sizeof o->arr);
+        o->arr.data = POISON;
+    }
+    if (outputs & OUT_GET)
+        for (int i = 0; i < 2; i++) {
+            memset(&o->got[i], 0x5a, sizeof o->got[i]);
+            o->got[i].data = POISON;
+        }
+    if (outputs & OUT_JSON)
+        o->json = POISON;
+    if (outputs & OUT_TEXT)
+        o->str = POISON;
+    if (outputs & OUT_SHARED) {
+        o->shared = POISON;
+        o->nshared = 777;
+    }
+}
+
+const char *sbt_not_cleared(const sbt_outputs *o, unsigned outputs)
+{
+    static const sb_array zero;
+    if ((outputs & OUT_STORE) && o->s)
+        return "the store";
+    if ((outputs & OUT_DS) && o->out)
+        return "the dataset";
+    if ((outputs & OUT_NAMES) && (o->names || o->count))
+        return "the names";
+    if ((outputs & OUT_FLAG) && o->flag)
+        return "the flag";
+    if ((outputs & OUT_BYTES) && (o->bytes || o->len))
+        return "the bytes";
+    if ((outputs & OUT_ARRAY) && memcmp(&o->arr, &zero, sizeof zero) != 0)
+        return "the array";
+    if ((outputs & OUT_GET) && (memcmp(&o->got[0], &zero, sizeof zero) != 0 ||
+                                memcmp(&o->got[1], &zero, sizeof zero) != 0))
+        return "the arrays";
+    if ((outputs & (OUT_JSON | OUT_NODE)) && o->json)
+        return "the JSON document";
+    if ((outputs & OUT_TEXT) && o->str)
+        return "the text";
+    if ((outputs & OUT_SHARED) && (o->shared || o->nshared))
+        return "the shared datasets";
+    return NULL;
+}
+
+void sbt_unpoison(sbt_outputs *o)
+{
+    if (o->s == POISON)
+        o->s = NULL;
+    if (o->out == POISON)
+        o->out = NULL;
+    if (o->names == (char **)POISON)
+        o->names = NULL;
+    if (o->bytes == POISON)
+        o->bytes = NULL;
+    if (o->arr.data == POISON)
+        o->arr.data = NULL;
+    for (int i = 0; i < 2; i++)
+        if (o->got[i].data == POISON)
+            o->got[i].data = NULL;
+    if (o->json == POISON)
+        o->json = NULL;
+    if (o->str == POISON)
+        o->str = NULL;
+    if (o->shared == POISON)
+        o->shared = NULL;
+}

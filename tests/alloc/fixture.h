@@ -4,8 +4,11 @@
 #ifndef SBT_FIXTURE_H
 #define SBT_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include <secbench/storage.h>
 
@@ -47,5 +50,44 @@ extern const char sbt_json_text[];
  *   empty     fields a, b, never written (known from _sb_fields only), capacity 4 per rank
  *   slots     x float32 (3,), y uint8, defined up front, no row, capacity 8 per rank */
 void sbt_make_base(const char *path, uint64_t ranks);
+
+/* What a scenario's call hands back. Each is poisoned before the call and
+ * must be cleared by a call that fails. */
+typedef struct sbt_outputs {
+    sb_store *s; /* also the store every call works on */
+    sb_dataset *out;
+    char **names;
+    size_t count;
+    bool flag;
+    void *bytes;
+    size_t len;
+    sb_array arr;
+    sb_array got[2];
+    cJSON *json;
+    char *str;
+    sb_shared_dataset *shared;
+    size_t nshared;
+} sbt_outputs;
+
+/* Which of them a scenario's call hands back. */
+enum {
+    OUT_STORE = 1 << 0,   /* s */
+    OUT_DS = 1 << 1,      /* out */
+    OUT_NAMES = 1 << 2,   /* names, count */
+    OUT_FLAG = 1 << 3,    /* flag */
+    OUT_BYTES = 1 << 4,   /* bytes, len */
+    OUT_ARRAY = 1 << 5,   /* arr */
+    OUT_GET = 1 << 6,     /* got[0..1] */
+    OUT_JSON = 1 << 7,    /* json */
+    OUT_TEXT = 1 << 8,    /* str */
+    OUT_NODE = 1 << 9,    /* json, from a constructor that returns NULL on failure */
+    OUT_SHARED = 1 << 10, /* shared, nshared */
+};
+
+void sbt_poison(sbt_outputs *o, unsigned outputs);
+/* Which outputs a failed call left set (NULL: all are cleared). */
+const char *sbt_not_cleared(const sbt_outputs *o, unsigned outputs);
+/* Outputs left poisoned by a call that did not reach them: not ours to free. */
+void sbt_unpoison(sbt_outputs *o);
 
 #endif

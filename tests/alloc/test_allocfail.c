@@ -101,19 +101,6 @@ static void digest_dir(const char *dir, bool bytes, text *out)
 /* ---- scenarios ------------------------------------------------------------------ */
 
 /* What a scenario's call hands back (checked cleared on failure). */
-enum {
-    OUT_STORE = 1 << 0, /* ctx.s */
-    OUT_DS = 1 << 1,    /* ctx.out */
-    OUT_NAMES = 1 << 2, /* ctx.names, ctx.count */
-    OUT_FLAG = 1 << 3,  /* ctx.flag */
-    OUT_BYTES = 1 << 4, /* ctx.bytes, ctx.len */
-    OUT_ARRAY = 1 << 5, /* ctx.arr */
-    OUT_GET = 1 << 6,   /* ctx.got[0..1] */
-    OUT_JSON = 1 << 7,  /* ctx.json */
-    OUT_TEXT = 1 << 8,  /* ctx.text */
-    OUT_NODE = 1 << 9,  /* ctx.json, from a constructor that returns NULL on failure */
-    OUT_SHARED = 1 << 10, /* ctx.shared, ctx.nshared */
-};
 
 enum {
     NO_FILE = 1 << 0,     /* the run starts from an empty folder */
@@ -131,24 +118,14 @@ enum {
 typedef struct ctx {
     const char *dir;
     char path[512], path2[512];
-    sb_store *s, *s2;
-    sb_dataset *ds, *ds2, *out;
-    char **names;
-    size_t count;
-    bool flag;
-    void *bytes;
-    size_t len;
-    sb_array arr;
-    sb_array got[2];
-    cJSON *json;
+    sbt_outputs o; /* what the call hands back; o.s is the store it works on */
+    sb_store *s2;
+    sb_dataset *ds, *ds2;
     cJSON *input;
-    char *str;
     int visits;
     unsigned char buf[1024];
     text log; /* what a call made of several calls met */
     char index[600]; /* a shared-dataset index (shared_files) */
-    sb_shared_dataset *shared;
-    size_t nshared;
 } ctx;
 
 typedef struct scenario {
@@ -203,11 +180,11 @@ static void init_arrays(void)
 
 /* -- setups -- */
 
-static void open_rw(ctx *c) { REQ(sb_store_open(&c->s, c->path, SB_READ_WRITE, NULL)); }
-static void open_ro(ctx *c) { REQ(sb_store_open(&c->s, c->path, SB_READ, NULL)); }
+static void open_rw(ctx *c) { REQ(sb_store_open(&c->o.s, c->path, SB_READ_WRITE, NULL)); }
+static void open_ro(ctx *c) { REQ(sb_store_open(&c->o.s, c->path, SB_READ, NULL)); }
 static void load(ctx *c, sb_dataset **ds, const char *name)
 {
-    REQ(sb_store_load_dataset(ds, c->s, name));
+    REQ(sb_store_load_dataset(ds, c->o.s, name));
 }
 static void rw_traces(ctx *c)
 {
@@ -302,19 +279,19 @@ static int open_with(ctx *c, sb_open_mode mode)
 {
     sb_store_options o;
     REQ(sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION));
-    return sb_store_open(&c->s, c->path, mode, &o);
+    return sb_store_open(&c->o.s, c->path, mode, &o);
 }
 static int op_open_r(ctx *c) { return open_with(c, SB_READ); }
 static int op_open_rplus(ctx *c) { return open_with(c, SB_READ_WRITE); }
 static int op_open_w(ctx *c) { return open_with(c, SB_CREATE_TRUNCATE); }
 static int op_open_wminus(ctx *c) { return open_with(c, SB_CREATE); }
 static int op_open_a(ctx *c) { return open_with(c, SB_READ_WRITE_CREATE); }
-static int op_open_r_default(ctx *c) { return sb_store_open(&c->s, c->path, SB_READ, NULL); }
-static int op_temporary(ctx *c) { return sb_store_temporary(&c->s, "scratch"); }
+static int op_open_r_default(ctx *c) { return sb_store_open(&c->o.s, c->path, SB_READ, NULL); }
+static int op_temporary(ctx *c) { return sb_store_temporary(&c->o.s, "scratch"); }
 static int op_store_close(ctx *c)
 {
-    int rc = sb_store_close(c->s);
-    c->s = NULL; /* freed even on failure */
+    int rc = sb_store_close(c->o.s);
+    c->o.s = NULL; /* freed even on failure */
     return rc;
 }
 static int op_dataset_close(ctx *c)
@@ -326,57 +303,57 @@ static int op_dataset_close(ctx *c)
 static int op_create(ctx *c)
 {
     const char *f[] = {"u", "v"};
-    return sb_store_create_dataset(&c->out, c->s, "fresh", 10, 2, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "fresh", 10, 2, f);
 }
 static int op_create_nested(ctx *c)
 {
     const char *f[] = {"u"};
-    return sb_store_create_dataset(&c->out, c->s, "new/deeper/fresh", 10, 1, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "new/deeper/fresh", 10, 1, f);
 }
 static int op_create_wide(ctx *c)
 {
     const char *f[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"};
-    return sb_store_create_dataset(&c->out, c->s, "fresh_wide", 5, 10, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "fresh_wide", 5, 10, f);
 }
 static int op_create_existing(ctx *c)
 {
     const char *f[] = {"u"};
-    return sb_store_create_dataset(&c->out, c->s, "traces", 10, 1, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "traces", 10, 1, f);
 }
-static int op_load_traces(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "traces"); }
-static int op_load_nested(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "aes/keys"); }
-static int op_load_wide(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "wide"); }
-static int op_load_empty(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "empty"); }
-static int op_load_missing(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "nothing/here"); }
-static int op_names(ctx *c) { return sb_store_dataset_names(&c->names, &c->count, c->s); }
+static int op_load_traces(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "traces"); }
+static int op_load_nested(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "aes/keys"); }
+static int op_load_wide(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "wide"); }
+static int op_load_empty(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "empty"); }
+static int op_load_missing(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "nothing/here"); }
+static int op_names(ctx *c) { return sb_store_dataset_names(&c->o.names, &c->o.count, c->o.s); }
 static int count_visit(const sb_dataset_info *info, void *payload)
 {
     ctx *c = payload;
     c->visits++;
-    c->len += (size_t)info->size;
+    c->o.len += (size_t)info->size;
     return 0;
 }
-static int op_foreach(ctx *c) { return sb_store_foreach_dataset(c->s, count_visit, c); }
-static int op_has(ctx *c) { return sb_store_has_dataset(&c->flag, c->s, "aes/keys"); }
-static int op_has_missing(ctx *c) { return sb_store_has_dataset(&c->flag, c->s, "aes/nothing"); }
-static int op_remove(ctx *c) { return sb_store_remove_dataset(c->s, "aes/keys"); }
-static int op_remove_missing(ctx *c) { return sb_store_remove_dataset(c->s, "nothing"); }
-static int op_store_flush(ctx *c) { return sb_store_flush(c->s); }
-static int op_export(ctx *c) { return sb_store_export_dataset(c->s, "traces", c->s2, NULL); }
+static int op_foreach(ctx *c) { return sb_store_foreach_dataset(c->o.s, count_visit, c); }
+static int op_has(ctx *c) { return sb_store_has_dataset(&c->o.flag, c->o.s, "aes/keys"); }
+static int op_has_missing(ctx *c) { return sb_store_has_dataset(&c->o.flag, c->o.s, "aes/nothing"); }
+static int op_remove(ctx *c) { return sb_store_remove_dataset(c->o.s, "aes/keys"); }
+static int op_remove_missing(ctx *c) { return sb_store_remove_dataset(c->o.s, "nothing"); }
+static int op_store_flush(ctx *c) { return sb_store_flush(c->o.s); }
+static int op_export(ctx *c) { return sb_store_export_dataset(c->o.s, "traces", c->s2, NULL); }
 static int op_export_wide(ctx *c)
 {
     sb_export_options o;
     REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
     o.chunk_size = 1;
     o.shrink = false;
-    return sb_store_export_dataset(c->s, "wide", c->s2, &o);
+    return sb_store_export_dataset(c->o.s, "wide", c->s2, &o);
 }
 static int op_export_nested(ctx *c)
 {
     sb_export_options o;
     REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
     o.new_name = "copies/of/keys";
-    return sb_store_export_dataset(c->s, "aes/keys", c->s2, &o);
+    return sb_store_export_dataset(c->o.s, "aes/keys", c->s2, &o);
 }
 static int op_export_within(ctx *c)
 {
@@ -384,7 +361,7 @@ static int op_export_within(ctx *c)
     REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
     o.new_name = "traces_copy";
     o.chunk_size = 4;
-    return sb_store_export_dataset(c->s, "traces", c->s, &o);
+    return sb_store_export_dataset(c->o.s, "traces", c->o.s, &o);
 }
 static int op_extend_traces(ctx *c) { return sb_dataset_extend(c->ds, 2, traces_cols); }
 static int op_extend_wide(ctx *c) { return sb_dataset_extend(c->ds, 9, wide_cols); }
@@ -400,7 +377,7 @@ static int op_read_all(ctx *c) { return sb_dataset_read_all(c->buf, c->ds, "plai
 static int op_get(ctx *c)
 {
     const char *f[] = {"plaintext", "data"};
-    return sb_dataset_get(c->got, c->ds, 2, f);
+    return sb_dataset_get(c->o.got, c->ds, 2, f);
 }
 static int op_reset(ctx *c) { return sb_dataset_reset(c->ds); }
 static int op_dataset_flush(ctx *c) { return sb_dataset_flush(c->ds); }
@@ -437,15 +414,15 @@ static int op_replace_json(ctx *c)
 {
     return sb_dataset_add_json_asset(c->ds, "meta.json", c->input, true);
 }
-static int op_asset_names(ctx *c) { return sb_dataset_asset_names(&c->names, &c->count, c->ds); }
-static int op_asset_info(ctx *c) { return sb_dataset_asset_info(&c->arr, c->ds, "curve"); }
-static int op_asset_bytes(ctx *c) { return sb_dataset_get_asset_bytes(&c->bytes, &c->len, c->ds, "notes"); }
-static int op_asset_array(ctx *c) { return sb_dataset_get_asset_array(&c->arr, c->ds, "curve"); }
+static int op_asset_names(ctx *c) { return sb_dataset_asset_names(&c->o.names, &c->o.count, c->ds); }
+static int op_asset_info(ctx *c) { return sb_dataset_asset_info(&c->o.arr, c->ds, "curve"); }
+static int op_asset_bytes(ctx *c) { return sb_dataset_get_asset_bytes(&c->o.bytes, &c->o.len, c->ds, "notes"); }
+static int op_asset_array(ctx *c) { return sb_dataset_get_asset_array(&c->o.arr, c->ds, "curve"); }
 static int op_asset_missing(ctx *c)
 {
-    return sb_dataset_get_asset_bytes(&c->bytes, &c->len, c->ds, "nothing");
+    return sb_dataset_get_asset_bytes(&c->o.bytes, &c->o.len, c->ds, "nothing");
 }
-static int op_get_json(ctx *c) { return sb_dataset_get_json_asset(&c->json, c->ds, "meta.json"); }
+static int op_get_json(ctx *c) { return sb_dataset_get_json_asset(&c->o.json, c->ds, "meta.json"); }
 static void ro_traces_json(ctx *c)
 {
     ro_traces(c);
@@ -476,14 +453,14 @@ static int op_getters(ctx *c)
         sb_open_mode_string(mode), sb_dtype_valid(dt), sb_dtype_name(dt));
     put(l, "%d %zu %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 "\n", sb_dtype_is_bytes(dt),
         sb_dtype_size(dt), sb_array_count(&a), sb_array_nbytes(&a), u, i);
-    put(l, "%s %s %d %d %d %d\n", sb_store_path(c->s), sb_open_mode_string(sb_store_mode(c->s)),
-        sb_store_is_parallel(c->s), sb_store_is_temporary(c->s), sb_store_rank(c->s),
-        sb_store_nranks(c->s));
+    put(l, "%s %s %d %d %d %d\n", sb_store_path(c->o.s), sb_open_mode_string(sb_store_mode(c->o.s)),
+        sb_store_is_parallel(c->o.s), sb_store_is_temporary(c->o.s), sb_store_rank(c->o.s),
+        sb_store_nranks(c->o.s));
     put(l, "%s %" PRIu64 " %" PRIu64 " %zu %s %d %d %" PRIu64 " %d %d\n", sb_dataset_name(c->ds),
         sb_dataset_size(c->ds), sb_dataset_capacity(c->ds), sb_dataset_nfields(c->ds),
         sb_dataset_field(c->ds, 1), sb_dataset_is_incomplete(c->ds),
         sb_dataset_found_by_walk(c->ds), sb_dataset_pending_rows(c->ds),
-        sb_dataset_store(c->ds) == c->s, wr.valid);
+        sb_dataset_store(c->ds) == c->o.s, wr.valid);
     sb_free(NULL);
     int code = sb_last_error_code();
     put(l, "%d [%s]\n", code, sb_last_error_message());
@@ -510,35 +487,35 @@ static void shared_files(ctx *c)
     fputs("AES-128 on the STM32 board.\r\nKey fixed, plaintexts random.\r\n", f);
     fclose(f);
 }
-static int op_shared_list(ctx *c) { return sb_shared_datasets(&c->shared, &c->nshared, c->index, true); }
+static int op_shared_list(ctx *c) { return sb_shared_datasets(&c->o.shared, &c->o.nshared, c->index, true); }
 static int op_shared_lookup(ctx *c)
 {
-    c->nshared = 0;
-    int rc = sb_shared_dataset_lookup(&c->shared, "quoted.id", c->index, true);
+    c->o.nshared = 0;
+    int rc = sb_shared_dataset_lookup(&c->o.shared, "quoted.id", c->index, true);
     if (rc == 0)
-        c->nshared = 1;
+        c->o.nshared = 1;
     return rc;
 }
 static int op_open_shared(ctx *c)
 {
-    return sb_store_open_shared(&c->s, "aes_hw", SB_READ, NULL, c->index);
+    return sb_store_open_shared(&c->o.s, "aes_hw", SB_READ, NULL, c->index);
 }
-static int op_json_parse(ctx *c) { return sb_json_parse(&c->json, sbt_json_text, strlen(sbt_json_text)); }
+static int op_json_parse(ctx *c) { return sb_json_parse(&c->o.json, sbt_json_text, strlen(sbt_json_text)); }
 static int op_json_parse_bad(ctx *c)
 {
     static const char bad[] = "{\"a\":[1,2,{\"b\":true}],\"c\":nul}";
-    return sb_json_parse(&c->json, bad, strlen(bad));
+    return sb_json_parse(&c->o.json, bad, strlen(bad));
 }
-static int op_json_print(ctx *c) { return sb_json_print(&c->str, c->input); }
+static int op_json_print(ctx *c) { return sb_json_print(&c->o.str, c->input); }
 static int op_json_u64(ctx *c)
 {
-    c->json = sb_json_number_u64(UINT64_MAX);
-    return c->json ? 0 : SB_ERR_NOMEM;
+    c->o.json = sb_json_number_u64(UINT64_MAX);
+    return c->o.json ? 0 : SB_ERR_NOMEM;
 }
 static int op_json_i64(ctx *c)
 {
-    c->json = sb_json_number_i64(INT64_MIN);
-    return c->json ? 0 : SB_ERR_NOMEM;
+    c->o.json = sb_json_number_i64(INT64_MIN);
+    return c->o.json ? 0 : SB_ERR_NOMEM;
 }
 
 /* Everything a reader does with a store: list, walk, load every dataset,
@@ -605,7 +582,7 @@ static int visit_load(const sb_dataset_info *info, void *payload)
 {
     ctx *c = payload;
     sb_dataset *ds = NULL;
-    int rc = sb_store_load_dataset(&ds, c->s, info->name);
+    int rc = sb_store_load_dataset(&ds, c->o.s, info->name);
     if (rc == 0)
         rc = read_dataset(c, ds);
     else
@@ -622,19 +599,19 @@ static int op_read_everything(ctx *c)
 {
     char **names = NULL;
     size_t n = 0;
-    int rc = sb_store_dataset_names(&names, &n, c->s);
+    int rc = sb_store_dataset_names(&names, &n, c->o.s);
     for (size_t i = 0; rc == 0 && i < n; i++)
         put(&c->log, "%s\n", names[i]);
     sb_free(names);
     if (rc == 0)
-        rc = sb_store_foreach_dataset(c->s, visit_load, c);
+        rc = sb_store_foreach_dataset(c->o.s, visit_load, c);
     return rc;
 }
 
-static int op_export_matrix(ctx *c) { return sb_store_export_dataset(c->s, "matrix", c->s2, NULL); }
+static int op_export_matrix(ctx *c) { return sb_store_export_dataset(c->o.s, "matrix", c->s2, NULL); }
 static int op_export_with_assets(ctx *c)
 {
-    return sb_store_export_dataset(c->s, "with_assets", c->s2, NULL);
+    return sb_store_export_dataset(c->o.s, "with_assets", c->s2, NULL);
 }
 
 static const scenario scenarios[] = {
@@ -758,95 +735,6 @@ static const scenario scenarios[] = {
 
 /* ---- one run ------------------------------------------------------------------- */
 
-static char poison_target;
-#define POISON ((void *)&poison_target)
-
-static void poison(ctx *c, unsigned outputs)
-{
-    if (outputs & OUT_STORE)
-        c->s = POISON;
-    if (outputs & OUT_DS)
-        c->out = POISON;
-    if (outputs & OUT_NAMES) {
-        c->names = POISON;
-        c->count = 777;
-    }
-    if (outputs & OUT_FLAG)
-        c->flag = true;
-    if (outputs & OUT_BYTES) {
-        c->bytes = POISON;
-        c->len = 777;
-    }
-    if (outputs & OUT_ARRAY) {
-        memset(&c->arr, 0x5a, sizeof c->arr);
-        c->arr.data = POISON;
-    }
-    if (outputs & OUT_GET)
-        for (int i = 0; i < 2; i++) {
-            memset(&c->got[i], 0x5a, sizeof c->got[i]);
-            c->got[i].data = POISON;
-        }
-    if (outputs & OUT_JSON)
-        c->json = POISON;
-    if (outputs & OUT_TEXT)
-        c->str = POISON;
-    if (outputs & OUT_SHARED) {
-        c->shared = POISON;
-        c->nshared = 777;
-    }
-}
-
-/* Which outputs are not cleared after a failure (0: all are). */
-static const char *not_cleared(const ctx *c, unsigned outputs)
-{
-    static const sb_array zero;
-    if ((outputs & OUT_STORE) && c->s)
-        return "the store";
-    if ((outputs & OUT_DS) && c->out)
-        return "the dataset";
-    if ((outputs & OUT_NAMES) && (c->names || c->count))
-        return "the names";
-    if ((outputs & OUT_FLAG) && c->flag)
-        return "the flag";
-    if ((outputs & OUT_BYTES) && (c->bytes || c->len))
-        return "the bytes";
-    if ((outputs & OUT_ARRAY) && memcmp(&c->arr, &zero, sizeof zero) != 0)
-        return "the array";
-    if ((outputs & OUT_GET) && (memcmp(&c->got[0], &zero, sizeof zero) != 0 ||
-                                memcmp(&c->got[1], &zero, sizeof zero) != 0))
-        return "the arrays";
-    if ((outputs & (OUT_JSON | OUT_NODE)) && c->json)
-        return "the JSON document";
-    if ((outputs & OUT_TEXT) && c->str)
-        return "the text";
-    if ((outputs & OUT_SHARED) && (c->shared || c->nshared))
-        return "the shared datasets";
-    return NULL;
-}
-
-/* Outputs left poisoned by a call that did not reach them: not ours to free. */
-static void unpoison(ctx *c)
-{
-    if (c->s == POISON)
-        c->s = NULL;
-    if (c->out == POISON)
-        c->out = NULL;
-    if (c->names == (char **)POISON)
-        c->names = NULL;
-    if (c->bytes == POISON)
-        c->bytes = NULL;
-    if (c->arr.data == POISON)
-        c->arr.data = NULL;
-    for (int i = 0; i < 2; i++)
-        if (c->got[i].data == POISON)
-            c->got[i].data = NULL;
-    if (c->json == POISON)
-        c->json = NULL;
-    if (c->str == POISON)
-        c->str = NULL;
-    if (c->shared == POISON)
-        c->shared = NULL;
-}
 
 /* What the call handed back, to compare a run that succeeded with the clean one. */
 static void describe(const ctx *c, unsigned outputs, int rc, text *out)
@@ -854,48 +742,48 @@ static void describe(const ctx *c, unsigned outputs, int rc, text *out)
     put(out, "rc=%s", sb_error_name(rc));
     if (rc < 0)
         return;
-    if ((outputs & OUT_STORE) && c->s)
-        put(out, " store=%s mode=%s", sb_store_path(c->s), sb_open_mode_string(sb_store_mode(c->s)));
-    if ((outputs & OUT_DS) && c->out) {
-        put(out, " dataset=%s size=%" PRIu64 " fields=", sb_dataset_name(c->out),
-            sb_dataset_size(c->out));
-        for (size_t i = 0; i < sb_dataset_nfields(c->out); i++)
-            put(out, "%s,", sb_dataset_field(c->out, i));
+    if ((outputs & OUT_STORE) && c->o.s)
+        put(out, " store=%s mode=%s", sb_store_path(c->o.s), sb_open_mode_string(sb_store_mode(c->o.s)));
+    if ((outputs & OUT_DS) && c->o.out) {
+        put(out, " dataset=%s size=%" PRIu64 " fields=", sb_dataset_name(c->o.out),
+            sb_dataset_size(c->o.out));
+        for (size_t i = 0; i < sb_dataset_nfields(c->o.out); i++)
+            put(out, "%s,", sb_dataset_field(c->o.out, i));
     }
     if (outputs & OUT_NAMES) {
         put(out, " names=");
-        for (size_t i = 0; i < c->count; i++)
-            put(out, "%s,", c->names[i]);
+        for (size_t i = 0; i < c->o.count; i++)
+            put(out, "%s,", c->o.names[i]);
     }
     if (outputs & OUT_FLAG)
-        put(out, " flag=%d", c->flag);
+        put(out, " flag=%d", c->o.flag);
     if (outputs & OUT_BYTES)
-        put(out, " bytes=%zu:%016" PRIx64, c->len, fnv(c->bytes, c->len));
+        put(out, " bytes=%zu:%016" PRIx64, c->o.len, fnv(c->o.bytes, c->o.len));
     if (outputs & OUT_ARRAY) {
-        put(out, " array=%d/%d", (int)c->arr.dtype, c->arr.ndim);
-        for (int i = 0; i < c->arr.ndim; i++)
-            put(out, "x%" PRIu64, c->arr.shape[i]);
-        if (c->arr.data)
-            put(out, " data=%016" PRIx64, fnv(c->arr.data, (size_t)sb_array_nbytes(&c->arr)));
+        put(out, " array=%d/%d", (int)c->o.arr.dtype, c->o.arr.ndim);
+        for (int i = 0; i < c->o.arr.ndim; i++)
+            put(out, "x%" PRIu64, c->o.arr.shape[i]);
+        if (c->o.arr.data)
+            put(out, " data=%016" PRIx64, fnv(c->o.arr.data, (size_t)sb_array_nbytes(&c->o.arr)));
     }
     if (outputs & OUT_GET)
         for (int i = 0; i < 2; i++)
-            put(out, " got=%016" PRIx64, fnv(c->got[i].data, (size_t)sb_array_nbytes(&c->got[i])));
-    if ((outputs & (OUT_JSON | OUT_NODE)) && c->json) {
+            put(out, " got=%016" PRIx64, fnv(c->o.got[i].data, (size_t)sb_array_nbytes(&c->o.got[i])));
+    if ((outputs & (OUT_JSON | OUT_NODE)) && c->o.json) {
         char *t = NULL;
-        REQ(sb_json_print(&t, c->json));
+        REQ(sb_json_print(&t, c->o.json));
         put(out, " json=%s", t);
         sb_free(t);
     }
-    if ((outputs & OUT_TEXT) && c->str)
-        put(out, " text=%s", c->str);
-    for (size_t i = 0; (outputs & OUT_SHARED) && i < c->nshared; i++) {
-        const sb_shared_dataset *d = &c->shared[i];
+    if ((outputs & OUT_TEXT) && c->o.str)
+        put(out, " text=%s", c->o.str);
+    for (size_t i = 0; (outputs & OUT_SHARED) && i < c->o.nshared; i++) {
+        const sb_shared_dataset *d = &c->o.shared[i];
         put(out, " shared=[%s|%s|%s|%s|%s]", d->id, d->name ? d->name : "-", d->path,
             d->description_file ? d->description_file : "-",
             d->description ? d->description : "-");
     }
-    put(out, " visits=%d/%zu read=%016" PRIx64, c->visits, c->len, fnv(c->buf, sizeof c->buf));
+    put(out, " visits=%d/%zu read=%016" PRIx64, c->visits, c->o.len, fnv(c->buf, sizeof c->buf));
     if (c->log.len)
         put(out, "\n%s", text_str(&c->log));
 }
@@ -904,17 +792,17 @@ static void describe(const ctx *c, unsigned outputs, int rc, text *out)
 static bool teardown(ctx *c, text *why)
 {
     bool ok = true;
-    sb_free(c->names);
-    sb_free(c->bytes);
-    sb_free(c->arr.data);
+    sb_free(c->o.names);
+    sb_free(c->o.bytes);
+    sb_free(c->o.arr.data);
     for (int i = 0; i < 2; i++)
-        sb_free(c->got[i].data);
-    cJSON_Delete(c->json);
+        sb_free(c->o.got[i].data);
+    cJSON_Delete(c->o.json);
     cJSON_Delete(c->input);
-    sb_free(c->str);
-    sb_free(c->shared);
+    sb_free(c->o.str);
+    sb_free(c->o.shared);
     text_free(&c->log);
-    sb_dataset **handles[] = {&c->out, &c->ds2, &c->ds};
+    sb_dataset **handles[] = {&c->o.out, &c->ds2, &c->ds};
     for (size_t i = 0; i < 3; i++)
         if (*handles[i]) {
             int rc = sb_dataset_close(*handles[i]);
@@ -924,7 +812,7 @@ static bool teardown(ctx *c, text *why)
                 ok = false;
             }
         }
-    sb_store **stores[] = {&c->s2, &c->s};
+    sb_store **stores[] = {&c->s2, &c->o.s};
     for (size_t i = 0; i < 2; i++)
         if (*stores[i]) {
             int rc = sb_store_close(*stores[i]);
@@ -1031,7 +919,7 @@ static void run(const scenario *sc, const char *dir, run_kind kind, unsigned lon
     if (sc->setup)
         sc->setup(&c);
     if (kind != RUN_BEFORE) {
-        poison(&c, sc->outputs);
+        sbt_poison(&c.o, sc->outputs);
         sb_clear_error();
         seq0 = sbt_alloc_next_seq();
         sbt_alloc_arm(kind == RUN_CLEAN ? 0 : n, mode);
@@ -1048,23 +936,23 @@ static void run(const scenario *sc, const char *dir, run_kind kind, unsigned lon
                 put(&o->problems, "the message does not say memory ran out: \"%s\"; ", msg);
         }
         if (o->rc < 0) {
-            const char *what = not_cleared(&c, sc->outputs);
+            const char *what = sbt_not_cleared(&c.o, sc->outputs);
             if (what)
                 put(&o->problems, "%s output not cleared on failure; ", what);
         }
-        unpoison(&c);
+        sbt_unpoison(&c.o);
         describe(&c, sc->outputs, o->rc, &o->result);
         if (kind == RUN_RETRY && o->alloc.failed && o->rc < 0) {
             /* The same call on the same handles, now with memory enough. */
-            sb_free(c.names);
-            c.names = NULL;
-            c.count = 0;
+            sb_free(c.o.names);
+            c.o.names = NULL;
+            c.o.count = 0;
             c.visits = 0;
-            c.len = 0;
+            c.o.len = 0;
             text_free(&c.log);
-            poison(&c, sc->outputs);
+            sbt_poison(&c.o, sc->outputs);
             o->rc = sc->op(&c);
-            unpoison(&c);
+            sbt_unpoison(&c.o);
             text_free(&o->result);
             describe(&c, sc->outputs, o->rc, &o->result);
         }

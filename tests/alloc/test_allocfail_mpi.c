@@ -157,15 +157,6 @@ static void init_rows(void)
 
 /* ---- scenarios ------------------------------------------------------------------ */
 
-enum {
-    OUT_STORE = 1 << 0, /* ctx.s */
-    OUT_DS = 1 << 1,    /* ctx.out */
-    OUT_NAMES = 1 << 2, /* ctx.names, ctx.count */
-    OUT_FLAG = 1 << 3,  /* ctx.flag */
-    OUT_BYTES = 1 << 4, /* ctx.bytes, ctx.len */
-    OUT_ARRAY = 1 << 5, /* ctx.arr */
-    OUT_JSON = 1 << 6,  /* ctx.json */
-};
 
 enum {
     NO_FILE = 1 << 0,     /* the run starts from an empty folder */
@@ -177,15 +168,10 @@ enum {
 
 typedef struct ctx {
     char path[700], path2[700];
-    sb_store *s, *s2;
-    sb_dataset *ds, *out;
-    char **names;
-    size_t count;
-    bool flag;
-    void *bytes;
-    size_t len;
-    sb_array arr;
-    cJSON *json, *input;
+    sbt_outputs o; /* what the call hands back; o.s is the store it works on */
+    sb_store *s2;
+    sb_dataset *ds;
+    cJSON *input;
     int visits;
     int local_rc; /* what a call made of two saw of its first part on this rank */
     unsigned char buf[4096];
@@ -209,12 +195,12 @@ static int open_par(sb_store **s, const char *path, sb_open_mode mode)
 
 /* -- setups -- */
 
-static void open_rw(ctx *c) { REQ(open_par(&c->s, c->path, SB_READ_WRITE)); }
-static void open_ro(ctx *c) { REQ(open_par(&c->s, c->path, SB_READ)); }
+static void open_rw(ctx *c) { REQ(open_par(&c->o.s, c->path, SB_READ_WRITE)); }
+static void open_ro(ctx *c) { REQ(open_par(&c->o.s, c->path, SB_READ)); }
 static void rw_load(ctx *c, const char *name)
 {
     open_rw(c);
-    REQ(sb_store_load_dataset(&c->ds, c->s, name));
+    REQ(sb_store_load_dataset(&c->ds, c->o.s, name));
 }
 static void rw_traces(ctx *c) { rw_load(c, "traces"); }
 static void rw_wide(ctx *c) { rw_load(c, "wide"); }
@@ -223,7 +209,7 @@ static void rw_slots(ctx *c) { rw_load(c, "slots"); }
 static void ro_traces(ctx *c)
 {
     open_ro(c);
-    REQ(sb_store_load_dataset(&c->ds, c->s, "traces"));
+    REQ(sb_store_load_dataset(&c->ds, c->o.s, "traces"));
 }
 static void rw_traces_writethrough(ctx *c)
 {
@@ -263,37 +249,37 @@ static void export_pending(ctx *c)
 
 /* -- calls -- */
 
-static int op_open_r(ctx *c) { return open_par(&c->s, c->path, SB_READ); }
-static int op_open_rplus(ctx *c) { return open_par(&c->s, c->path, SB_READ_WRITE); }
-static int op_open_w(ctx *c) { return open_par(&c->s, c->path, SB_CREATE_TRUNCATE); }
-static int op_open_wminus(ctx *c) { return open_par(&c->s, c->path, SB_CREATE); }
-static int op_open_a(ctx *c) { return open_par(&c->s, c->path, SB_READ_WRITE_CREATE); }
-static int op_store_flush(ctx *c) { return sb_store_flush(c->s); }
+static int op_open_r(ctx *c) { return open_par(&c->o.s, c->path, SB_READ); }
+static int op_open_rplus(ctx *c) { return open_par(&c->o.s, c->path, SB_READ_WRITE); }
+static int op_open_w(ctx *c) { return open_par(&c->o.s, c->path, SB_CREATE_TRUNCATE); }
+static int op_open_wminus(ctx *c) { return open_par(&c->o.s, c->path, SB_CREATE); }
+static int op_open_a(ctx *c) { return open_par(&c->o.s, c->path, SB_READ_WRITE_CREATE); }
+static int op_store_flush(ctx *c) { return sb_store_flush(c->o.s); }
 static int op_create(ctx *c)
 {
     const char *f[] = {"u", "v"};
-    return sb_store_create_dataset(&c->out, c->s, "fresh", 10, 2, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "fresh", 10, 2, f);
 }
 static int op_create_nested(ctx *c)
 {
     const char *f[] = {"u", "v", "w"};
-    return sb_store_create_dataset(&c->out, c->s, "new/deeper/fresh", 10, 3, f);
+    return sb_store_create_dataset(&c->o.out, c->o.s, "new/deeper/fresh", 10, 3, f);
 }
-static int op_load_traces(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "traces"); }
-static int op_load_nested(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "aes/keys"); }
-static int op_load_wide(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "wide"); }
-static int op_load_empty(ctx *c) { return sb_store_load_dataset(&c->out, c->s, "empty"); }
-static int op_names(ctx *c) { return sb_store_dataset_names(&c->names, &c->count, c->s); }
+static int op_load_traces(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "traces"); }
+static int op_load_nested(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "aes/keys"); }
+static int op_load_wide(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "wide"); }
+static int op_load_empty(ctx *c) { return sb_store_load_dataset(&c->o.out, c->o.s, "empty"); }
+static int op_names(ctx *c) { return sb_store_dataset_names(&c->o.names, &c->o.count, c->o.s); }
 static int count_visit(const sb_dataset_info *info, void *payload)
 {
     ctx *c = payload;
     c->visits++;
-    c->len += (size_t)info->size;
+    c->o.len += (size_t)info->size;
     return 0;
 }
-static int op_foreach(ctx *c) { return sb_store_foreach_dataset(c->s, count_visit, c); }
-static int op_has(ctx *c) { return sb_store_has_dataset(&c->flag, c->s, "aes/keys"); }
-static int op_remove(ctx *c) { return sb_store_remove_dataset(c->s, "aes/keys"); }
+static int op_foreach(ctx *c) { return sb_store_foreach_dataset(c->o.s, count_visit, c); }
+static int op_has(ctx *c) { return sb_store_has_dataset(&c->o.flag, c->o.s, "aes/keys"); }
+static int op_remove(ctx *c) { return sb_store_remove_dataset(c->o.s, "aes/keys"); }
 static int export_with(ctx *c, const char *name, const char *new_name, uint64_t chunk,
                        sb_store *dst)
 {
@@ -301,12 +287,12 @@ static int export_with(ctx *c, const char *name, const char *new_name, uint64_t 
     REQ(sb_export_options_init(&o, SB_EXPORT_OPTIONS_VERSION));
     o.new_name = new_name;
     o.chunk_size = chunk;
-    return sb_store_export_dataset(c->s, name, dst, &o);
+    return sb_store_export_dataset(c->o.s, name, dst, &o);
 }
 static int op_export(ctx *c) { return export_with(c, "traces", NULL, 3, c->s2); }
 static int op_export_wide(ctx *c) { return export_with(c, "wide", NULL, 1, c->s2); }
 static int op_export_nested(ctx *c) { return export_with(c, "aes/keys", "copies/of/keys", 1, c->s2); }
-static int op_export_within(ctx *c) { return export_with(c, "traces", "traces_copy", 4, c->s); }
+static int op_export_within(ctx *c) { return export_with(c, "traces", "traces_copy", 4, c->o.s); }
 static int op_extend_all(ctx *c) { return sb_dataset_extend(c->ds, 2, traces_cols); }
 static int op_extend_even(ctx *c)
 {
@@ -374,11 +360,11 @@ static int op_add_array(ctx *c)
 }
 static int op_add_json(ctx *c) { return sb_dataset_add_json_asset(c->ds, "copy.json", c->input, false); }
 static int op_replace_json(ctx *c) { return sb_dataset_add_json_asset(c->ds, "meta.json", c->input, true); }
-static int op_asset_names(ctx *c) { return sb_dataset_asset_names(&c->names, &c->count, c->ds); }
-static int op_asset_info(ctx *c) { return sb_dataset_asset_info(&c->arr, c->ds, "curve"); }
-static int op_asset_bytes(ctx *c) { return sb_dataset_get_asset_bytes(&c->bytes, &c->len, c->ds, "notes"); }
-static int op_asset_array(ctx *c) { return sb_dataset_get_asset_array(&c->arr, c->ds, "curve"); }
-static int op_get_json(ctx *c) { return sb_dataset_get_json_asset(&c->json, c->ds, "meta.json"); }
+static int op_asset_names(ctx *c) { return sb_dataset_asset_names(&c->o.names, &c->o.count, c->ds); }
+static int op_asset_info(ctx *c) { return sb_dataset_asset_info(&c->o.arr, c->ds, "curve"); }
+static int op_asset_bytes(ctx *c) { return sb_dataset_get_asset_bytes(&c->o.bytes, &c->o.len, c->ds, "notes"); }
+static int op_asset_array(ctx *c) { return sb_dataset_get_asset_array(&c->o.arr, c->ds, "curve"); }
+static int op_get_json(ctx *c) { return sb_dataset_get_json_asset(&c->o.json, c->ds, "meta.json"); }
 
 static const scenario scenarios[] = {
     {"open r", 0, OUT_STORE, NULL, op_open_r},
@@ -439,68 +425,6 @@ static const scenario scenarios[] = {
 
 /* ---- one run ------------------------------------------------------------------- */
 
-static char poison_target;
-#define POISON ((void *)&poison_target)
-
-static void poison(ctx *c, unsigned outputs)
-{
-    if (outputs & OUT_STORE)
-        c->s = POISON;
-    if (outputs & OUT_DS)
-        c->out = POISON;
-    if (outputs & OUT_NAMES) {
-        c->names = POISON;
-        c->count = 777;
-    }
-    if (outputs & OUT_FLAG)
-        c->flag = true;
-    if (outputs & OUT_BYTES) {
-        c->bytes = POISON;
-        c->len = 777;
-    }
-    if (outputs & OUT_ARRAY) {
-        memset(&c->arr, 0x5a, sizeof c->arr);
-        c->arr.data = POISON;
-    }
-    if (outputs & OUT_JSON)
-        c->json = POISON;
-}
-
-static const char *not_cleared(const ctx *c, unsigned outputs)
-{
-    static const sb_array zero;
-    if ((outputs & OUT_STORE) && c->s)
-        return "the store";
-    if ((outputs & OUT_DS) && c->out)
-        return "the dataset";
-    if ((outputs & OUT_NAMES) && (c->names || c->count))
-        return "the names";
-    if ((outputs & OUT_FLAG) && c->flag)
-        return "the flag";
-    if ((outputs & OUT_BYTES) && (c->bytes || c->len))
-        return "the bytes";
-    if ((outputs & OUT_ARRAY) && memcmp(&c->arr, &zero, sizeof zero) != 0)
-        return "the array";
-    if ((outputs & OUT_JSON) && c->json)
-        return "the JSON document";
-    return NULL;
-}
-
-static void unpoison(ctx *c)
-{
-    if (c->s == POISON)
-        c->s = NULL;
-    if (c->out == POISON)
-        c->out = NULL;
-    if (c->names == (char **)POISON)
-        c->names = NULL;
-    if (c->bytes == POISON)
-        c->bytes = NULL;
-    if (c->arr.data == POISON)
-        c->arr.data = NULL;
-    if (c->json == POISON)
-        c->json = NULL;
-}
 
 typedef enum run_kind {
     RUN_CLEAN,  /* no failure: the reference */
@@ -545,18 +469,18 @@ static bool all_ok(int rc)
 static void teardown(ctx *c, text *problems)
 {
     int rc;
-    if (c->out && (rc = sb_dataset_close(c->out)) != 0)
+    if (c->o.out && (rc = sb_dataset_close(c->o.out)) != 0)
         put(problems, "closing the new dataset: %s: %s; ", sb_error_name(rc), sb_last_error_message());
     if (c->ds && (rc = sb_dataset_close(c->ds)) != 0)
         put(problems, "closing the dataset: %s: %s; ", sb_error_name(rc), sb_last_error_message());
     if (c->s2 && (rc = sb_store_close(c->s2)) != 0)
         put(problems, "closing the second store: %s: %s; ", sb_error_name(rc), sb_last_error_message());
-    if (c->s && (rc = sb_store_close(c->s)) != 0)
+    if (c->o.s && (rc = sb_store_close(c->o.s)) != 0)
         put(problems, "closing the store: %s: %s; ", sb_error_name(rc), sb_last_error_message());
-    sb_free(c->names);
-    sb_free(c->bytes);
-    sb_free(c->arr.data);
-    cJSON_Delete(c->json);
+    sb_free(c->o.names);
+    sb_free(c->o.bytes);
+    sb_free(c->o.arr.data);
+    cJSON_Delete(c->o.json);
     cJSON_Delete(c->input);
     memset(c, 0, sizeof *c);
 }
@@ -587,7 +511,7 @@ static void run(const scenario *sc, int R, run_kind kind, unsigned long n, outco
         sc->setup(&c);
     int rc = 0;
     if (kind != RUN_BEFORE) {
-        poison(&c, sc->outputs);
+        sbt_poison(&c.o, sc->outputs);
         sb_clear_error();
         c.local_rc = 0;
         seq0 = sbt_alloc_next_seq();
@@ -603,11 +527,11 @@ static void run(const scenario *sc, int R, run_kind kind, unsigned long n, outco
                 put(&o->problems, "empty error message; ");
             else if (rc == SB_ERR_NOMEM && rank == R && !strstr(msg, "memory"))
                 put(&o->problems, "the message does not say memory ran out: \"%s\"; ", msg);
-            const char *what = not_cleared(&c, sc->outputs);
+            const char *what = sbt_not_cleared(&c.o, sc->outputs);
             if (what)
                 put(&o->problems, "%s output not cleared on failure; ", what);
         }
-        unpoison(&c);
+        sbt_unpoison(&c.o);
         unsigned long r_rep[3] = {rep.calls, rep.failed, (unsigned long)(long)c.local_rc};
         MPI_Bcast(r_rep, 3, MPI_UNSIGNED_LONG, R, MPI_COMM_WORLD);
         o->calls = r_rep[0];
@@ -626,14 +550,14 @@ static void run(const scenario *sc, int R, run_kind kind, unsigned long n, outco
             put(&o->problems, "rank %d, which did not fail, returned %s; ", rank, sb_error_name(rc));
     }
     /* Still usable: a commit and a listing on every rank. */
-    if (c.s) {
-        int frc = sb_store_flush(c.s);
+    if (c.o.s) {
+        int frc = sb_store_flush(c.o.s);
         if (!all_ok(frc))
             put(&o->problems, "sb_store_flush after the call: %s: %s; ", sb_error_name(frc),
                 sb_last_error_message());
         char **names = NULL;
         size_t count = 0;
-        int nrc = sb_store_dataset_names(&names, &count, c.s);
+        int nrc = sb_store_dataset_names(&names, &count, c.o.s);
         if (!all_ok(nrc))
             put(&o->problems, "sb_store_dataset_names after the call: %s: %s; ",
                 sb_error_name(nrc), sb_last_error_message());
