@@ -101,10 +101,11 @@ SB_API int sb_dataset_extend(sb_dataset *ds, size_t ncolumns, const sb_array *co
 SB_API int sb_dataset_write_at(sb_dataset *ds, uint64_t offset, size_t ncolumns,
                                const sb_array *columns);
 /* Collective: the new size is the largest `local_end` of any rank (never
- * smaller than the current size, never above the capacity), committed at
- * once. Refused (SB_ERR_INVALID, nothing changes) when rows between the
- * current size and the new one were not written by sb_dataset_write_at
- * since the last commit, or when two ranks wrote the same rows. */
+ * smaller than the current size), committed at once. Refused, nothing
+ * changing: SB_ERR_FULL when a `local_end` is beyond the capacity;
+ * SB_ERR_INVALID when rows between the current size and the new one were
+ * not written by sb_dataset_write_at since the last commit, or when two
+ * ranks wrote the same rows. */
 SB_API int sb_dataset_commit_size(sb_dataset *ds, uint64_t local_end);
 
 /* Read `count` rows of `field` from `start` into `buf` (count * row_bytes

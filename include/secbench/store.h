@@ -97,9 +97,11 @@ typedef struct sb_store_options {
      * holder on this host that is gone is detected, a holder on another host
      * must be removed by hand (the message says how); SB_LOCK_FLOCK=0 in
      * the environment forces that mode where flock seems to work but only
-     * within a node. SB_YES: as SB_AUTO but fail where flock does not work. SB_NO: no lock, and HDF5's own file
-     * locking off too (HDF5_USE_FILE_LOCKING=FALSE has the same effect on
-     * HDF5's part). Read-only and temporary stores take no lock. */
+     * within a node. SB_YES: as SB_AUTO but fail (SB_ERR_LOCKED) where
+     * flock does not work. SB_NO: no lock file, and no check of the lock a
+     * writer using HDF5's locking (h5py) holds on the store. HDF5's own file
+     * locking is never used by the library, whatever this says (it would
+     * keep readers out). Read-only and temporary stores take no lock. */
     sb_choice locking;
     /* Parallel stores: collective reads (sb_dataset_read_all, export).
      * SB_AUTO: collective, except on Open MPI 4.1.0-4.1.4 with its OMPIO

@@ -105,6 +105,19 @@ uint64_t mt_scale(uint64_t capacity)
     return capacity * (uint64_t)((mt_nranks + 3) / 4);
 }
 
+bool mt_collective_writes_chosen(void) { return getenv("SB_TEST_COLLECTIVE_WRITES") != NULL; }
+
+bool mt_auto_writes_collective(void)
+{
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0;
+    MPI_Get_library_version(version, &len);
+    if (!strstr(version, "Open MPI"))
+        return true;
+    const char *io = getenv("OMPI_MCA_io");
+    return io && strstr(io, "romio") && !strstr(io, "^romio");
+}
+
 bool mt_collective_writes_forced(void)
 {
     const char *cw = getenv("SB_TEST_COLLECTIVE_WRITES");

@@ -43,6 +43,12 @@ bool mt_all(bool local);
 /* SB_TEST_COLLECTIVE_WRITES=1: the stores are opened with collective writes forced.
  * SB_TEST_COLLECTIVE_METADATA_WRITES=0: with metadata written independently. */
 bool mt_collective_writes_forced(void);
+/* Whether this test chose the write mode (SB_TEST_COLLECTIVE_WRITES set). */
+bool mt_collective_writes_chosen(void);
+/* What SB_AUTO must pick for row writes, by the documented rule
+ * (store.h): collective on ROMIO (MPICH; Open MPI with OMPI_MCA_io=romio*),
+ * independent on Open MPI's OMPIO. */
+bool mt_auto_writes_collective(void);
 /* Collective: true when every rank passed the same value. */
 bool mt_same_u64(uint64_t value);
 bool mt_same_int(int value);

@@ -301,6 +301,63 @@ START_TEST(test_has_dataset_agrees)
 }
 END_TEST
 
+/* foreach: rank r stops at the (r+1)-th dataset with the value 10 + r, the
+ * last rank never stops: every rank must stop at the first of those
+ * datasets (rank 0's), visit the same ones and return rank 0's value; a
+ * visitor that stops on one rank only stops them all there too. */
+typedef struct walk {
+    int visits;
+    int stop_at; /* visit number that stops (1-based), 0: never */
+    int value;
+    char last[64];
+} walk;
+
+static int stopping_visitor(const sb_dataset_info *info, void *payload)
+{
+    walk *w = payload;
+    w->visits++;
+    snprintf(w->last, sizeof w->last, "%s", info->name);
+    return w->visits == w->stop_at ? w->value : 0;
+}
+
+/* A visitor's value is no error: no message comes with it. */
+static void expect_value_everywhere(int rc, int want, const char *what)
+{
+    MT_EXPECT_MSG(rc == want, "%s: got %d, wanted %d", what, rc, want);
+    MT_EXPECT_MSG(mt_same_int(rc), "%s: the ranks got different values (%d here)", what, rc);
+}
+
+START_TEST(test_foreach_stops_alike)
+{
+    sb_store *st = NULL;
+    MT_REQUIRE_OK(mt_open(&st, "walk", SB_CREATE_TRUNCATE));
+    static const char *const names[] = {"a", "b", "c", "d", "e"};
+    for (int i = 0; i < 5; i++) {
+        sb_dataset *ds = NULL;
+        MT_REQUIRE_OK(mt_create(st, names[i], 4, ONE, 1, &ds));
+        MT_EXPECT_OK(sb_dataset_close(ds));
+    }
+    walk w = {0, mt_nranks > 1 && mt_rank == mt_nranks - 1 ? 0 : mt_rank + 1, 10 + mt_rank, ""};
+    int rc = sb_store_foreach_dataset(st, stopping_visitor, &w);
+    expect_value_everywhere(rc, 10, "foreach stopped by every rank but the last");
+    MT_EXPECT_MSG(w.visits == 1 && strcmp(w.last, "a") == 0,
+                  "rank %d walked on after the stop: %d visits, last '%s'", mt_rank, w.visits,
+                  w.last);
+    /* Only the last rank stops, at the third dataset. */
+    walk one = {0, mt_rank == mt_nranks - 1 ? 3 : 0, -7, ""};
+    rc = sb_store_foreach_dataset(st, stopping_visitor, &one);
+    expect_value_everywhere(rc, -7, "foreach stopped by one rank");
+    MT_EXPECT_MSG(one.visits == 3 && strcmp(one.last, "c") == 0,
+                  "rank %d: %d visits, last '%s' (wanted 3, 'c')", mt_rank, one.visits, one.last);
+    /* Nobody stops: the whole walk, 0. */
+    walk all = {0, 0, 0, ""};
+    expect_everywhere(sb_store_foreach_dataset(st, stopping_visitor, &all), 0, "full walk");
+    MT_EXPECT(all.visits == 5 && strcmp(all.last, "e") == 0);
+    MT_EXPECT_OK(sb_store_close(st));
+    mt_end();
+}
+END_TEST
+
 /* A field h5py made chunked and gzip-compressed: HDF5 writes it only
  * collectively, whatever the store's write mode. */
 START_TEST(test_compressed_fields_from_several_ranks)
@@ -385,6 +442,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_commit_size_any_order);
     tcase_add_test(tc, test_appended_rows_come_before_a_later_extend);
     tcase_add_test(tc, test_has_dataset_agrees);
+    tcase_add_test(tc, test_foreach_stops_alike);
     tcase_add_test(tc, test_compressed_fields_from_several_ranks);
     suite_add_tcase(s, tc);
     return mt_run(s);

@@ -43,6 +43,10 @@ static uint64_t extend_round(sb_dataset *ds, const mt_field *fields, size_t nfie
                       rep.global_cause);
         MT_EXPECT_MSG(rep.asked_collective || !mt_collective_writes_forced(),
                       "collective writes were forced but the store did not ask for one");
+        MT_EXPECT_MSG(mt_collective_writes_chosen() ||
+                          rep.asked_collective == mt_auto_writes_collective(),
+                      "collective_writes = SB_AUTO asked for a%s write on this MPI-IO layer",
+                      rep.asked_collective ? " collective" : "n independent");
     }
     return after;
 }

@@ -1,7 +1,9 @@
 #include "sbt_raw.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 static hid_t sbt_raw_open(const char *file) {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -159,4 +161,27 @@ hid_t sbt_raw_make_field(hid_t group, const char *name, hid_t type, int ndim,
     if (priority >= 0)
         sbt_raw_put_attr(d, "_sb_priority", H5T_STD_I64LE, &priority);
     return d;
+}
+
+int sbt_disk_dump(const char *file, const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "HDF5_USE_FILE_LOCKING=FALSE h5dump %s '%s' 2>&1", args, file);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int64_t sbt_disk_size(const char *file, const char *ds)
+{
+    char args[600], out[4096];
+    snprintf(args, sizeof args, "-a '/%s/_sb_size'", ds);
+    if (sbt_disk_dump(file, args, out, sizeof out) != 0)
+        return -1;
+    const char *v = strstr(out, "(0): ");
+    return v ? strtoll(v + 5, NULL, 10) : -1;
 }

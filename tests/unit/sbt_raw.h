@@ -20,6 +20,14 @@ bool sbt_raw_attr_i64(const char *file, const char *obj, const char *attr, int64
 /* Whether `obj` has an attribute `attr`. */
 bool sbt_raw_has_attr(const char *file, const char *obj, const char *attr);
 
+/* What ANOTHER process reads from the file now (h5dump, HDF5's file locking
+ * off), not this process's HDF5 caches: what a commit really put on disk
+ * while the store is still open. h5dump's output for `args` (e.g.
+ * "-a /ds/_sb_size") into out; returns h5dump's exit status. */
+int sbt_disk_dump(const char *file, const char *args, char *out, size_t cap);
+/* _sb_size of dataset `ds` as another process reads it; -1 if unreadable. */
+int64_t sbt_disk_size(const char *file, const char *ds);
+
 /* h5py's bool type: an enum over int8 with FALSE=0 and TRUE=1. Caller closes. */
 hid_t sbt_raw_bool_type(void);
 /* Write a scalar attribute of the given type (file type == memory type). */

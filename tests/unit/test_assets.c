@@ -218,8 +218,15 @@ START_TEST(replace_rules) {
     ck_assert_uint_eq(len, 5);
     ck_assert_mem_eq(raw, "first", 5);
     sb_free(raw);
-    /* replace may change length, dtype and shape */
+    /* replace may change length, dtype and shape; a replacement is committed
+     * at once (another process reads the new one now) */
+    SBT_OK(sb_store_flush(store));
+    char out[8192];
+    ck_assert_int_eq(sbt_disk_dump(path, "-H -d /aes/traces/note", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "( 5 )"));
     SBT_OK(sb_dataset_add_asset_bytes(ds, "note", "second!", 7, true));
+    ck_assert_int_eq(sbt_disk_dump(path, "-H -d /aes/traces/note", out, sizeof out), 0);
+    ck_assert_ptr_nonnull(strstr(out, "( 7 )"));
     SBT_OK(sb_dataset_get_asset_bytes(&raw, &len, ds, "note"));
     ck_assert_uint_eq(len, 7);
     ck_assert_mem_eq(raw, "second!", 7);

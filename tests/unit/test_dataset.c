@@ -535,8 +535,12 @@ START_TEST(reset_rewinds) {
     sb_store *s = open_store(SB_CREATE);
     sb_dataset *ds = create(s, "ds_one", 9, 3, F3);
     append_rows(ds, 0, 4);
+    SBT_OK(sb_dataset_flush(ds));
+    ck_assert_int_eq(sbt_disk_size(path, "ds_one"), 4);
     SBT_OK(sb_dataset_reset(ds));
     ck_assert_uint_eq(sb_dataset_size(ds), 0);
+    /* a reset commits at once: another process sees the size 0 now */
+    ck_assert_int_eq(sbt_disk_size(path, "ds_one"), 0);
     int16_t b[4];
     SBT_ERR(sb_dataset_read(b, ds, "samples", 0, 1), SB_ERR_INVALID);
     SBT_OK(sb_dataset_close(ds));
@@ -654,6 +658,8 @@ START_TEST(write_at_and_commit_size) {
     SBT_OK(sb_dataset_write_at(ds, 3, 2, one));
     SBT_OK(sb_dataset_commit_size(ds, 7));
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
+    /* committed at once: another process reads the size now */
+    ck_assert_int_eq(sbt_disk_size(path, "w"), 7);
     int32_t ra[7];
     SBT_OK(sb_dataset_read(ra, ds, "a", 0, 7));
     const int32_t want[7] = {7, 8, 9, 7, 7, 8, 9};
@@ -664,7 +670,8 @@ START_TEST(write_at_and_commit_size) {
     /* the size never shrinks and never passes the capacity */
     SBT_OK(sb_dataset_commit_size(ds, 5));
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
-    SBT_FAILS(sb_dataset_commit_size(ds, 11));
+    SBT_ERR(sb_dataset_commit_size(ds, 11), SB_ERR_FULL);
+    SBT_MSG_HAS("beyond its capacity 10");
     ck_assert_uint_eq(sb_dataset_size(ds), 7);
     /* past the capacity, or another dtype: refused */
     SBT_FAILS(sb_dataset_write_at(ds, 8, 2, cols));

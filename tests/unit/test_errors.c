@@ -276,6 +276,17 @@ START_TEST(array_helpers) {
     SBT_ERR(sb_array_wrap(NULL, SB_INT8, 1, nine, data), SB_ERR_INVALID);
     SBT_OK(sb_array_wrap(&a, SB_INT8, 8, nine, data));
     ck_assert_uint_eq(sb_array_count(&a), 1);
+    /* products that do not fit in 64 bits: UINT64_MAX, never a wrapped value */
+    SBT_OK(sb_array_wrap(&a, SB_INT8, 3, (uint64_t[]){1ull << 32, 1ull << 32, 2}, data));
+    ck_assert_uint_eq(sb_array_count(&a), UINT64_MAX);
+    ck_assert_uint_eq(sb_array_nbytes(&a), UINT64_MAX);
+    SBT_OK(sb_array_wrap(&a, SB_FLOAT64, 1, (uint64_t[]){1ull << 61}, data));
+    ck_assert_uint_eq(sb_array_count(&a), 1ull << 61);
+    ck_assert_uint_eq(sb_array_nbytes(&a), UINT64_MAX); /* 2^61 x 8 bytes */
+    SBT_OK(sb_array_wrap(&a, SB_FLOAT64, 1, (uint64_t[]){(1ull << 61) - 1}, data));
+    ck_assert_uint_eq(sb_array_nbytes(&a), ((1ull << 61) - 1) * 8);
+    SBT_OK(sb_array_wrap(&a, SB_INT8, 2, (uint64_t[]){UINT64_MAX, 0}, data));
+    ck_assert_uint_eq(sb_array_count(&a), 0); /* a zero dimension wins */
     /* freeing NULL is harmless */
     sb_free(NULL);
 }

@@ -384,6 +384,44 @@ START_TEST(missing_or_unreadable_index)
     free(index);
     free(text);
     free(fifo);
+    /* Past 64 MiB, an index or a description_file is refused (a sparse
+     * file: nothing is written to disk). */
+    char *big = sbt_join(dir, "big.toml");
+    FILE *bf = fopen(big, "w");
+    ck_assert_ptr_nonnull(bf);
+    fputs("# big\n", bf);
+    fclose(bf);
+    ck_assert_int_eq(truncate(big, (64 << 20) + 1), 0);
+    SBT_ERR(sb_shared_datasets(&list, &n, big, false), SB_ERR_IO);
+    SBT_MSG_HAS("larger than 64 MiB");
+    ck_assert_int_gt(asprintf(&text, "[datasets.b]\npath = \"b.h5\"\ndescription_file = \"%s\"\n",
+                              big), 0);
+    index = write_text("bigdesc.toml", text);
+    SBT_ERR(sb_shared_dataset_lookup(&one, "b", index, true), SB_ERR_IO);
+    SBT_MSG_HAS("larger than 64 MiB");
+    free(index);
+    free(text);
+    /* ... and exactly 64 MiB is read (a comment and NULs: not TOML, but read). */
+    ck_assert_int_eq(truncate(big, 64 << 20), 0);
+    SBT_ERR(sb_shared_datasets(&list, &n, big, false), SB_ERR_FORMAT);
+    free(big);
+    /* A description holding a NUL byte is not text. */
+    char *nul = sbt_join(dir, "nul.txt");
+    bf = fopen(nul, "wb");
+    ck_assert_ptr_nonnull(bf);
+    fwrite("ab\0cd", 1, 5, bf);
+    fclose(bf);
+    ck_assert_int_gt(asprintf(&text, "[datasets.z]\npath = \"z.h5\"\ndescription_file = \"%s\"\n",
+                              nul), 0);
+    index = write_text("nuldesc.toml", text);
+    SBT_ERR(sb_shared_dataset_lookup(&one, "z", index, true), SB_ERR_FORMAT);
+    SBT_MSG_HAS("NUL byte");
+    SBT_OK(sb_shared_dataset_lookup(&one, "z", index, false)); /* not read unless asked */
+    sb_free(one);
+    one = NULL;
+    free(index);
+    free(text);
+    free(nul);
     /* Arguments. */
     SBT_ERR(sb_shared_datasets(NULL, &n, absent, false), SB_ERR_INVALID);
     SBT_ERR(sb_shared_datasets(&list, NULL, absent, false), SB_ERR_INVALID);

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <secbench/storage.h>
 
+#include "sbt_raw.h"
 #include "sbt_util.h"
 
 static char *dir;
@@ -538,6 +540,52 @@ START_TEST(remove_keeps_nested_datasets) {
 }
 END_TEST
 
+/* A dataset with an open handle is not removed under it; a removal is
+ * committed at once (another process no longer finds the group). */
+START_TEST(remove_refuses_open_and_commits_at_once) {
+    sb_store *s = sbt_open(dir, "rmo.h5", SB_CREATE);
+    sb_dataset *ds = create(s, "held", 4, 1, ONE);
+    append_i32(ds, 7);
+    SBT_OK(sb_dataset_close(create(s, "gone", 4, 1, ONE)));
+    SBT_OK(sb_store_flush(s));
+    char path[1024], out[8192];
+    snprintf(path, sizeof path, "%s/rmo.h5", dir);
+    ck_assert_int_eq(sbt_disk_dump(path, "-H -g /gone", out, sizeof out), 0);
+    SBT_ERR(sb_store_remove_dataset(s, "held"), SB_ERR_INVALID);
+    SBT_MSG_HAS("close its handle first");
+    ck_assert_uint_eq(sb_dataset_size(ds), 1); /* the handle still works */
+    append_i32(ds, 8);
+    SBT_OK(sb_store_remove_dataset(s, "gone"));
+    ck_assert_int_ne(sbt_disk_dump(path, "-H -g /gone", out, sizeof out), 0);
+    ck_assert_int_eq(sbt_disk_dump(path, "-H -g /held", out, sizeof out), 0);
+    SBT_OK(sb_dataset_close(ds));
+    SBT_OK(sb_store_remove_dataset(s, "held"));
+    SBT_OK(sb_store_close(s));
+}
+END_TEST
+
+/* A directory is not a store, whatever the mode. */
+START_TEST(directory_is_refused) {
+    static const sb_open_mode modes[] = {SB_READ, SB_READ_WRITE, SB_CREATE_TRUNCATE,
+                                         SB_CREATE, SB_READ_WRITE_CREATE};
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/folder.h5", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        sb_store *s = (sb_store *)&s;
+        int rc = sb_store_open(&s, sub, modes[i], NULL);
+        ck_assert_msg(rc == SB_ERR_INVALID, "mode %s: %s", sb_open_mode_string(modes[i]),
+                      sb_error_name(rc));
+        ck_assert_ptr_null(s);
+        SBT_MSG_HAS("folder.h5");
+        SBT_MSG_HAS("Is a directory");
+    }
+    struct stat st;
+    ck_assert_int_eq(stat(sub, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode)); /* still there */
+}
+END_TEST
+
 START_TEST(load_missing_and_non_datasets) {
     sb_store *s = sbt_open(dir, "l.h5", SB_CREATE);
     SBT_OK(sb_dataset_close(create(s, "aes/traces", 4, 1, ONE)));
@@ -926,6 +974,8 @@ int main(void) {
     tcase_add_test(tc, open_damaged_hdf5_is_format_error);
     tcase_add_test(tc, open_bad_arguments);
     tcase_add_test(tc, options_and_getters);
+    tcase_add_test(tc, remove_refuses_open_and_commits_at_once);
+    tcase_add_test(tc, directory_is_refused);
     tcase_add_test(tc, alignment_option);
     tcase_add_test(tc, temporary_never_touches_existing_file);
     tcase_add_test(tc, temporary_creates_no_file);
