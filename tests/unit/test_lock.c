@@ -178,6 +178,44 @@ START_TEST(without_flock_the_lock_file_decides)
 }
 END_TEST
 
+/* locking = SB_YES: the flock lock or nothing; where flock cannot be
+ * trusted the open is refused (and leaves no lock file), where it works it
+ * locks as SB_AUTO does. */
+START_TEST(locking_yes_needs_flock)
+{
+    make_store();
+    sb_store_options o;
+    SBT_OK(sb_store_options_init(&o, SB_STORE_OPTIONS_VERSION));
+    o.locking = SB_YES;
+    sb_store *s = NULL;
+    setenv("SB_LOCK_FLOCK", "0", 1);
+    SBT_ERR(sb_store_open(&s, path, SB_READ_WRITE, &o), SB_ERR_LOCKED);
+    SBT_MSG_HAS("no working flock");
+    ck_assert_ptr_null(s);
+    ck_assert(!sbt_exists(lockpath));
+    o.locking = SB_AUTO; /* the lock-file fallback */
+    SBT_OK(sb_store_open(&s, path, SB_READ_WRITE, &o));
+    SBT_OK(sb_store_close(s));
+    unsetenv("SB_LOCK_FLOCK");
+    o.locking = SB_YES;
+    SBT_OK(sb_store_open(&s, path, SB_READ_WRITE, &o));
+    ck_assert(sbt_exists(lockpath));
+    fflush(NULL);
+    pid_t pid = fork(); /* a second writer, SB_AUTO */
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        sb_store *t = NULL;
+        _exit(sb_store_open(&t, path, SB_READ_WRITE, NULL) == SB_ERR_LOCKED ? 0 : 1);
+    }
+    int status = 0;
+    ck_assert(waitpid(pid, &status, 0) == pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "a second writer was not refused while SB_YES held the store");
+    SBT_OK(sb_store_close(s));
+    ck_assert(!sbt_exists(lockpath));
+}
+END_TEST
+
 START_TEST(a_foreign_lock_file_is_left_alone)
 {
     make_store();
@@ -267,6 +305,7 @@ int main(void)
     tcase_add_test(tc, second_writer_is_refused_readers_are_not);
     tcase_add_test(tc, a_killed_writer_lock_is_taken_over);
     tcase_add_test(tc, without_flock_the_lock_file_decides);
+    tcase_add_test(tc, locking_yes_needs_flock);
     tcase_add_test(tc, a_foreign_lock_file_is_left_alone);
     tcase_add_test(tc, h5py_and_the_writer_lock);
     suite_add_tcase(su, tc);
