@@ -100,7 +100,7 @@ typedef struct sb_store_options {
      * within a node. SB_YES: as SB_AUTO but fail (SB_ERR_LOCKED) where
      * flock does not work. SB_NO: no lock file, and no check of the lock a
      * writer using HDF5's locking (h5py) holds on the store. HDF5's own file
-     * locking is never used by the library, whatever this says (it would
+     * locking is never used by the library, whatever `locking` says (it would
      * keep readers out). Read-only and temporary stores take no lock. */
     sb_choice locking;
     /* Parallel stores: collective reads (sb_dataset_read_all, export).
